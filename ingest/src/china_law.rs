@@ -130,7 +130,11 @@ pub fn import(path: &Path) -> Result<Import> {
             text.push_str(no.trim());
             text.push(' ');
             // One 款 per line in the database; paragraphs here.
-            let paras: Vec<&str> = body.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+            let paras: Vec<&str> = body
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
             text.push_str(&paras.join("\n\n"));
             text.push_str("\n\n");
         }
@@ -154,7 +158,10 @@ pub fn import(path: &Path) -> Result<Import> {
         doc.dates = DocDates {
             promulgated: law.publish.clone(),
             effective: law.effective.clone(),
-            amended: law.version.clone().filter(|v| Some(v) != law.publish.as_ref()),
+            amended: law
+                .version
+                .clone()
+                .filter(|v| Some(v) != law.publish.as_ref()),
         };
         doc.version = law.version.clone().or(law.publish.clone());
         doc.status = law.status.clone();

@@ -98,7 +98,10 @@ fn mostly_cjk_or_ascii(s: &str) -> bool {
     let mut total = 0usize;
     for c in s.chars().take(20_000) {
         total += 1;
-        if c.is_ascii() || ('\u{3000}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c) {
+        if c.is_ascii()
+            || ('\u{3000}'..='\u{9fff}').contains(&c)
+            || ('\u{ff00}'..='\u{ffef}').contains(&c)
+        {
             good += 1;
         }
     }
@@ -189,7 +192,20 @@ pub fn html_to_text(html: &str) -> String {
         }
         if matches!(
             name.as_str(),
-            "p" | "div" | "br" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "section" | "article" | "title" | "table"
+            "p" | "div"
+                | "br"
+                | "li"
+                | "tr"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "section"
+                | "article"
+                | "title"
+                | "table"
         ) {
             out.push_str("\n\n");
         }
@@ -219,7 +235,9 @@ fn decode_entities(s: &str) -> String {
                 "apos" => Some('\''),
                 "ensp" | "emsp" => Some(' '),
                 _ if ent.starts_with("#x") || ent.starts_with("#X") => {
-                    u32::from_str_radix(&ent[2..], 16).ok().and_then(char::from_u32)
+                    u32::from_str_radix(&ent[2..], 16)
+                        .ok()
+                        .and_then(char::from_u32)
                 }
                 _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
                 _ => None,

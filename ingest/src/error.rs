@@ -13,7 +13,11 @@ pub enum IngestError {
     #[error("文件为空：{0}")]
     Empty(PathBuf),
     #[error("文件过大：{path}（{size} 字节，上限 {limit} 字节）")]
-    TooLarge { path: PathBuf, size: u64, limit: u64 },
+    TooLarge {
+        path: PathBuf,
+        size: u64,
+        limit: u64,
+    },
     #[error("疑似二进制文件，已跳过：{0}")]
     Binary(PathBuf),
     #[error("无法识别文件编码（不是 UTF-8、UTF-16 或 GB18030/GBK）：{0}")]

@@ -111,10 +111,7 @@ fn extension(p: &Path) -> Option<String> {
 /// A stable document id from a file name: the ASCII stem when it has one,
 /// else `doc-` and a hash of the stem.
 pub fn doc_id_for(path: &Path) -> String {
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("doc");
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("doc");
     let slug: String = stem
         .chars()
         .map(|c| c.to_ascii_lowercase())
@@ -123,7 +120,10 @@ pub fn doc_id_for(path: &Path) -> String {
     if !slug.is_empty() && slug.chars().count() == stem.chars().count() {
         slug
     } else {
-        format!("doc-{}", &china_law::hex(&Sha256::digest(stem.as_bytes()))[..10])
+        format!(
+            "doc-{}",
+            &china_law::hex(&Sha256::digest(stem.as_bytes()))[..10]
+        )
     }
 }
 
@@ -190,7 +190,15 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Document> {
         }
         "md" | "markdown" | "txt" | "" => {
             let d = decode::decode_text(path, bytes)?;
-            (d.text, d.encoding, if ext == "txt" || ext.is_empty() { "txt" } else { "md" })
+            (
+                d.text,
+                d.encoding,
+                if ext == "txt" || ext.is_empty() {
+                    "txt"
+                } else {
+                    "md"
+                },
+            )
         }
         other => {
             return Err(IngestError::Unsupported {
@@ -208,12 +216,24 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Document> {
         encoding: encoding.into(),
     };
     let id = doc_id_for(path);
-    Ok(parse_text(&id, &text, source, hash, &path.display().to_string()))
+    Ok(parse_text(
+        &id,
+        &text,
+        source,
+        hash,
+        &path.display().to_string(),
+    ))
 }
 
 /// Parses decoded text into a document with id `id`. `path_hint` helps kind
 /// detection (files under `cases/` are case reports).
-pub fn parse_text(id: &str, raw: &str, source: Source, content_hash: String, path_hint: &str) -> Document {
+pub fn parse_text(
+    id: &str,
+    raw: &str,
+    source: Source,
+    content_hash: String,
+    path_hint: &str,
+) -> Document {
     let text = normalize::normalize(raw);
     let lines = structure::lines(&text);
     let fallback = Path::new(&source.path)
@@ -258,7 +278,11 @@ pub fn parse_text(id: &str, raw: &str, source: Source, content_hash: String, pat
                     id: format!("{id}#{}", if is_body { "body" } else { "preamble" }),
                     kind: UnitKind::Body,
                     parent: None,
-                    label: if is_body { "正文".into() } else { "导语".into() },
+                    label: if is_body {
+                        "正文".into()
+                    } else {
+                        "导语".into()
+                    },
                     heading: None,
                     heading_path: Vec::new(),
                     article: None,
@@ -284,7 +308,10 @@ pub fn parse_text(id: &str, raw: &str, source: Source, content_hash: String, pat
         .map(|i| own_text(&parsed.units, i))
         .collect();
     for (u, own) in parsed.units.iter_mut().zip(own) {
-        if matches!(u.kind, UnitKind::Section | UnitKind::Article | UnitKind::Clause | UnitKind::Item) {
+        if matches!(
+            u.kind,
+            UnitKind::Section | UnitKind::Article | UnitKind::Clause | UnitKind::Item
+        ) {
             u.responsible = responsible_departments(&own);
         }
     }
@@ -342,7 +369,14 @@ fn own_text(units: &[Unit], idx: usize) -> String {
 /// Departments named after 责任部门/牵头部门/配合部门/责任单位 in `text`.
 pub fn responsible_departments(text: &str) -> Vec<String> {
     const KEYS: [&str; 8] = [
-        "责任部门", "责任单位", "牵头部门", "牵头单位", "配合部门", "配合单位", "责任科室", "承办部门",
+        "责任部门",
+        "责任单位",
+        "牵头部门",
+        "牵头单位",
+        "配合部门",
+        "配合单位",
+        "责任科室",
+        "承办部门",
     ];
     let mut out: Vec<String> = Vec::new();
     for key in KEYS {
@@ -355,7 +389,8 @@ pub fn responsible_departments(text: &str) -> Vec<String> {
                 .unwrap_or(after.len());
             for name in after[..end].split(['、', '，', ',', '/', '和', ' ']) {
                 let name = name.trim();
-                if !name.is_empty() && name.chars().count() <= 20 && !out.iter().any(|o| o == name) {
+                if !name.is_empty() && name.chars().count() <= 20 && !out.iter().any(|o| o == name)
+                {
                     out.push(name.to_string());
                 }
             }
@@ -391,7 +426,10 @@ mod tests {
 
     #[test]
     fn ids() {
-        assert_eq!(doc_id_for(Path::new("/a/anquan_shengchan_fa.md")), "anquan_shengchan_fa");
+        assert_eq!(
+            doc_id_for(Path::new("/a/anquan_shengchan_fa.md")),
+            "anquan_shengchan_fa"
+        );
         assert!(doc_id_for(Path::new("/a/安全生产法.md")).starts_with("doc-"));
     }
 
@@ -402,7 +440,19 @@ mod tests {
         let ids: Vec<&str> = d.units.iter().map(|u| u.id.as_str()).collect();
         assert_eq!(
             ids,
-            vec!["x#ch1", "x#art1", "x#art1.c1", "x#art1.c2", "x#art1.c2.i1", "x#art1.c2.i2", "x#art1.c3", "x#art2", "x#art2.c1", "x#art3", "x#art3.c1"]
+            vec![
+                "x#ch1",
+                "x#art1",
+                "x#art1.c1",
+                "x#art1.c2",
+                "x#art1.c2.i1",
+                "x#art1.c2.i2",
+                "x#art1.c3",
+                "x#art2",
+                "x#art2.c1",
+                "x#art3",
+                "x#art3.c1"
+            ]
         );
         let art1 = d.unit("x#art1").unwrap();
         assert_eq!(art1.heading_path, vec!["第一章 总则"]);

@@ -8,8 +8,28 @@ use crate::structure::{article_start, container_heading, Line};
 use emkg_ontology::DocKind;
 
 const TITLE_SUFFIXES: [&str; 22] = [
-    "法", "条例", "规定", "办法", "意见", "通知", "决定", "预案", "细则", "规则", "方案", "要点",
-    "计划", "报告", "制度", "纪要", "备忘录", "备忘", "办法（试行）", "规定（试行）", "案例", "通报",
+    "法",
+    "条例",
+    "规定",
+    "办法",
+    "意见",
+    "通知",
+    "决定",
+    "预案",
+    "细则",
+    "规则",
+    "方案",
+    "要点",
+    "计划",
+    "报告",
+    "制度",
+    "纪要",
+    "备忘录",
+    "备忘",
+    "办法（试行）",
+    "规定（试行）",
+    "案例",
+    "通报",
 ];
 
 fn looks_like_title_end(s: &str) -> bool {
@@ -72,7 +92,13 @@ pub fn title(lines: &[Line<'_>], fallback: &str) -> (String, usize) {
     while i < head.len() {
         let (li, t) = &head[i];
         let t = t.as_str();
-        if t.is_empty() || is_order_header(t) || t.chars().count() > 80 || t.contains('。') || t.starts_with(['(', '（']) || !meta_dates_free(t) {
+        if t.is_empty()
+            || is_order_header(t)
+            || t.chars().count() > 80
+            || t.contains('。')
+            || t.starts_with(['(', '（'])
+            || !meta_dates_free(t)
+        {
             i += 1;
             continue;
         }
@@ -82,7 +108,12 @@ pub fn title(lines: &[Line<'_>], fallback: &str) -> (String, usize) {
         let mut j = i + 1;
         while !looks_like_title_end(&joined) && j < head.len() && j <= i + 2 && !has_digits(t) {
             let next = &head[j].1;
-            if next.chars().count() > 40 || next.contains('。') || next.contains('〔') || is_order_header(next) || has_digits(next) {
+            if next.chars().count() > 40
+                || next.contains('。')
+                || next.contains('〔')
+                || is_order_header(next)
+                || has_digits(next)
+            {
                 break;
             }
             joined.push_str(next);
@@ -127,7 +158,10 @@ fn unwrap_cover(title: &str) -> String {
         let after = &t[b + '》'.len_utf8()..];
         let inner = &t[a + '《'.len_utf8()..b];
         let wrapper = before.contains("印发") || before.contains("公布") || before.contains('令');
-        if wrapper && (after.is_empty() || after == "的通知" || after == "的决定") && looks_like_title_end(inner) {
+        if wrapper
+            && (after.is_empty() || after == "的通知" || after == "的决定")
+            && looks_like_title_end(inner)
+        {
             return inner.to_string();
         }
     }
@@ -137,12 +171,23 @@ fn unwrap_cover(title: &str) -> String {
 /// Infers the document kind from title, head text and path.
 pub fn kind(title: &str, head: &str, path: &str) -> DocKind {
     let path = path.replace('\\', "/");
-    if path.contains("/cases/") || path.starts_with("cases/") || title.contains("事故调查报告") || title.contains("案例") {
+    if path.contains("/cases/")
+        || path.starts_with("cases/")
+        || title.contains("事故调查报告")
+        || title.contains("案例")
+    {
         return DocKind::Case;
     }
-    if ["工作要点", "工作计划", "工作方案", "工作安排", "任务清单", "任务分工"]
-        .iter()
-        .any(|k| title.contains(k))
+    if [
+        "工作要点",
+        "工作计划",
+        "工作方案",
+        "工作安排",
+        "任务清单",
+        "任务分工",
+    ]
+    .iter()
+    .any(|k| title.contains(k))
     {
         return DocKind::WorkPlan;
     }
@@ -154,7 +199,9 @@ pub fn kind(title: &str, head: &str, path: &str) -> DocKind {
         .any(|p| title.starts_with(p))
         || title.chars().take(8).collect::<String>().contains('省')
         || title.contains("自治区");
-    if local_prefix && (title.ends_with("条例") || title.ends_with("办法") || title.ends_with("规定")) {
+    if local_prefix
+        && (title.ends_with("条例") || title.ends_with("办法") || title.ends_with("规定"))
+    {
         return DocKind::LocalRegulation;
     }
     if title.ends_with('法') && !title.ends_with("办法") {
@@ -163,19 +210,26 @@ pub fn kind(title: &str, head: &str, path: &str) -> DocKind {
     if title.ends_with("条例") {
         return DocKind::AdminRegulation;
     }
-    if head.contains("国务院令") || head.contains("国务院第") && head.contains("常务会议") {
+    if head.contains("国务院令") || head.contains("国务院第") && head.contains("常务会议")
+    {
         return DocKind::AdminRegulation;
     }
     let order = ["部令", "总局令", "委员会令", "局令"];
     if order.iter().any(|o| head.contains(o)) || head.contains("令第") {
         return DocKind::DeptRule;
     }
-    if title.contains("预案") && !["办法", "规定", "通知", "意见", "决定"].iter().any(|s| title.ends_with(s)) {
+    if title.contains("预案")
+        && !["办法", "规定", "通知", "意见", "决定"]
+            .iter()
+            .any(|s| title.ends_with(s))
+    {
         return DocKind::Plan;
     }
-    if ["意见", "通知", "决定", "办法", "规定", "方案", "纲要", "通报"]
-        .iter()
-        .any(|s| title.ends_with(s))
+    if [
+        "意见", "通知", "决定", "办法", "规定", "方案", "纲要", "通报",
+    ]
+    .iter()
+    .any(|s| title.ends_with(s))
     {
         return DocKind::NormativeDoc;
     }
@@ -210,10 +264,19 @@ pub fn issuer(title: &str, head: &str) -> Option<String> {
         return Some("国务院".into());
     }
     if let Some(i) = head.find("令第") {
-        let before: String = head[..i].chars().rev().take_while(|c| !c.is_whitespace() && !matches!(c, '日' | '（' | '(' | '　')).collect();
+        let before: String = head[..i]
+            .chars()
+            .rev()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, '日' | '（' | '(' | '　'))
+            .collect();
         let before: String = before.chars().rev().collect();
         if !before.is_empty() {
-            return Some(before.strip_prefix("中华人民共和国").unwrap_or(&before).to_string());
+            return Some(
+                before
+                    .strip_prefix("中华人民共和国")
+                    .unwrap_or(&before)
+                    .to_string(),
+            );
         }
     }
     if let Some(i) = title.find("关于") {
@@ -243,7 +306,11 @@ pub fn doc_number(head: &str, issuer: Option<&str>) -> Option<String> {
             }
         }
     }
-    let lines: Vec<&str> = head.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = head
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     for (k, l) in lines.iter().enumerate() {
         if l.ends_with('令') {
             if let Some(next) = lines.get(k + 1) {
@@ -280,7 +347,9 @@ pub fn find_dates(s: &str) -> Vec<FoundDate> {
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     let mut i = 0;
     while i < chars.len() {
-        let is_num = |c: char| to_ascii_digit(c).is_some() || is_chinese_numeral_char(c) || c == '○' || c == 'O';
+        let is_num = |c: char| {
+            to_ascii_digit(c).is_some() || is_chinese_numeral_char(c) || c == '○' || c == 'O'
+        };
         if !is_num(chars[i].1) {
             i += 1;
             continue;
@@ -304,7 +373,8 @@ pub fn find_dates(s: &str) -> Vec<FoundDate> {
             let y = parse_number(&y)?;
             let m = parse_number(&m)?;
             let d = parse_number(&d)?;
-            ((1900..2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d)).then(|| (format!("{y:04}-{m:02}-{d:02}"), l))
+            ((1900..2200).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+                .then(|| (format!("{y:04}-{m:02}-{d:02}"), l))
         });
         match parsed {
             Some((iso, l)) => {
@@ -340,7 +410,11 @@ pub fn dates(head: &str, body_tail: &str) -> DocDates {
         }
         if seg.contains("修正") || seg.contains("修订") || seg.contains("修改") {
             d.amended = Some(f.iso.clone());
-        } else if seg.contains("通过") || seg.contains("公布") || seg.contains("发布") || seg.contains("印发") {
+        } else if seg.contains("通过")
+            || seg.contains("公布")
+            || seg.contains("发布")
+            || seg.contains("印发")
+        {
             if d.promulgated.is_none() {
                 d.promulgated = Some(f.iso.clone());
             }
@@ -373,11 +447,17 @@ mod tests {
         let t = "中华人民共和国应急管理部令\n\n第5号\n\n《高层民用建筑消防安全管理规定》已经审议通过，现予公布。\n\n高层民用建筑消防安全管理规定\n\n第一章总则";
         assert_eq!(title(&lines(t), "x").0, "高层民用建筑消防安全管理规定");
         let t = "机关、团体、企业、事业单位\n\n消防安全管理规定\n\n第一条 为了";
-        assert_eq!(title(&lines(t), "x").0, "机关、团体、企业、事业单位消防安全管理规定");
+        assert_eq!(
+            title(&lines(t), "x").0,
+            "机关、团体、企业、事业单位消防安全管理规定"
+        );
         let t = "国务院办公厅关于印发\n《突发事件应急预案管理办法》的通知\n国办发〔2024〕5号";
         assert_eq!(title(&lines(t), "x").0, "突发事件应急预案管理办法");
         let t = "上海市实施《中华人民共和国突发事件应对法》办法\n\n第一章 总则";
-        assert_eq!(title(&lines(t), "x").0, "上海市实施《中华人民共和国突发事件应对法》办法");
+        assert_eq!(
+            title(&lines(t), "x").0,
+            "上海市实施《中华人民共和国突发事件应对法》办法"
+        );
         let t = "中共中央国务院印发《国家突发事件总体应急预案》\n\n新华社北京2月25日电近日。";
         assert_eq!(title(&lines(t), "x").0, "国家突发事件总体应急预案");
     }
@@ -385,12 +465,28 @@ mod tests {
     #[test]
     fn kinds() {
         assert_eq!(kind("中华人民共和国安全生产法", "", ""), DocKind::Law);
-        assert_eq!(kind("危险化学品安全管理条例", "国务院令", ""), DocKind::AdminRegulation);
+        assert_eq!(
+            kind("危险化学品安全管理条例", "国务院令", ""),
+            DocKind::AdminRegulation
+        );
         assert_eq!(kind("上海市消防条例", "", ""), DocKind::LocalRegulation);
-        assert_eq!(kind("高层民用建筑消防安全管理规定", "应急管理部令\n第5号", ""), DocKind::DeptRule);
-        assert_eq!(kind("国务院关于全面加强应急管理工作的意见", "国发〔2006〕24号", ""), DocKind::NormativeDoc);
+        assert_eq!(
+            kind("高层民用建筑消防安全管理规定", "应急管理部令\n第5号", ""),
+            DocKind::DeptRule
+        );
+        assert_eq!(
+            kind(
+                "国务院关于全面加强应急管理工作的意见",
+                "国发〔2006〕24号",
+                ""
+            ),
+            DocKind::NormativeDoc
+        );
         assert_eq!(kind("国家突发事件总体应急预案", "", ""), DocKind::Plan);
-        assert_eq!(kind("某区应急管理局2025年工作要点", "", ""), DocKind::WorkPlan);
+        assert_eq!(
+            kind("某区应急管理局2025年工作要点", "", ""),
+            DocKind::WorkPlan
+        );
         assert_eq!(kind("新闻", "", "x/cases/a.md"), DocKind::Case);
     }
 
@@ -413,7 +509,13 @@ mod tests {
     fn numbers_and_issuers() {
         let head = "中华人民共和国应急管理部令\n第5号\n";
         assert_eq!(issuer("高层", head).as_deref(), Some("应急管理部"));
-        assert_eq!(doc_number(head, Some("应急管理部")).as_deref(), Some("中华人民共和国应急管理部令第5号"));
-        assert_eq!(doc_number("国办发〔2024〕5号\n", None).as_deref(), Some("国办发〔2024〕5号"));
+        assert_eq!(
+            doc_number(head, Some("应急管理部")).as_deref(),
+            Some("中华人民共和国应急管理部令第5号")
+        );
+        assert_eq!(
+            doc_number("国办发〔2024〕5号\n", None).as_deref(),
+            Some("国办发〔2024〕5号")
+        );
     }
 }

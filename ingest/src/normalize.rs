@@ -6,12 +6,18 @@
 /// Normalises `raw` into lines separated by `\n`, one paragraph per line and a
 /// blank line between paragraphs.
 pub fn normalize(raw: &str) -> String {
-    let text = raw.replace("\r\n", "\n").replace('\r', "\n").replace('\u{feff}', "");
+    let text = raw
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\u{feff}', "");
     let lines: Vec<&str> = text.split('\n').collect();
 
     // A file that is one big Markdown block quote: strip the quote markers.
     let non_empty = lines.iter().filter(|l| !l.trim().is_empty()).count();
-    let quoted = lines.iter().filter(|l| l.trim_start().starts_with('>')).count();
+    let quoted = lines
+        .iter()
+        .filter(|l| l.trim_start().starts_with('>'))
+        .count();
     let strip_quotes = non_empty > 0 && quoted * 10 >= non_empty * 6;
 
     let mut out: Vec<String> = Vec::with_capacity(lines.len());
@@ -84,7 +90,9 @@ fn clean_line(line: &str) -> String {
         return String::new();
     }
     // Table residue and rules.
-    if l.chars().all(|c| matches!(c, '|' | '-' | ':' | ' ' | '*' | '_' | '=')) {
+    if l.chars()
+        .all(|c| matches!(c, '|' | '-' | ':' | ' ' | '*' | '_' | '='))
+    {
         return String::new();
     }
     let s = l.replace("**", "");
@@ -94,7 +102,10 @@ fn clean_line(line: &str) -> String {
 
 /// `- 1 -`, `—2—`, `第 3 页`, `第3页 共10页`, a bare number.
 fn is_page_number(l: &str) -> bool {
-    let t: String = l.chars().filter(|c| !c.is_whitespace() && *c != '\u{3000}').collect();
+    let t: String = l
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
+        .collect();
     let inner = t.trim_matches(|c| matches!(c, '-' | '—' | '–' | '－'));
     if inner.len() != t.len() && !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit()) {
         return true;
@@ -117,7 +128,19 @@ fn ends_sentence(l: &str) -> bool {
     l.chars().last().is_some_and(|c| {
         matches!(
             c,
-            '。' | '；' | '：' | '！' | '？' | '…' | '”' | '」' | '』' | ';' | ':' | '!' | '?' | '.'
+            '。' | '；'
+                | '：'
+                | '！'
+                | '？'
+                | '…'
+                | '”'
+                | '」'
+                | '』'
+                | ';'
+                | ':'
+                | '!'
+                | '?'
+                | '.'
         )
     })
 }
@@ -131,7 +154,9 @@ pub fn starts_structure(l: &str) -> bool {
             rest.contains('条') || rest.contains('章') || rest.contains('节') || rest.contains('编')
         }
         Some('（' | '(') => true,
-        Some(c) if crate::numerals::is_chinese_numeral_char(c) => l.chars().take(5).any(|c| c == '、'),
+        Some(c) if crate::numerals::is_chinese_numeral_char(c) => {
+            l.chars().take(5).any(|c| c == '、')
+        }
         Some(c) if c.is_ascii_digit() => true,
         _ => false,
     }

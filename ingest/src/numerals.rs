@@ -173,7 +173,12 @@ mod tests {
     #[test]
     fn round_trip_up_to_1300() {
         for n in 1..=1300 {
-            assert_eq!(parse_number(&to_chinese(n)), Some(n), "{n} {}", to_chinese(n));
+            assert_eq!(
+                parse_number(&to_chinese(n)),
+                Some(n),
+                "{n} {}",
+                to_chinese(n)
+            );
         }
         assert_eq!(to_chinese(21), "二十一");
         assert_eq!(to_chinese(105), "一百零五");

@@ -66,7 +66,10 @@ pub fn article_start(line: &str) -> Option<ArticleStart> {
     let mut suffix = None;
     let mut tail = after;
     if let Some(s) = after.strip_prefix('之') {
-        let sn: String = s.chars().take_while(|c| is_chinese_numeral_char(*c)).collect();
+        let sn: String = s
+            .chars()
+            .take_while(|c| is_chinese_numeral_char(*c))
+            .collect();
         if let Some(v) = parse_number(&sn) {
             suffix = Some(v);
             label_chars += 1 + sn.chars().count();
@@ -75,7 +78,10 @@ pub fn article_start(line: &str) -> Option<ArticleStart> {
     }
     // The head of a cross-reference, not a heading.
     if let Some(c) = tail.chars().next() {
-        if matches!(c, '规' | '第' | '的' | '、' | '至' | '款' | '项' | '〔' | '所' | '，' | ',') {
+        if matches!(
+            c,
+            '规' | '第' | '的' | '、' | '至' | '款' | '项' | '〔' | '所' | '，' | ','
+        ) {
             return None;
         }
     }
@@ -129,7 +135,10 @@ pub fn container_heading(line: &str) -> Option<(UnitKind, u32, String)> {
 /// （一） / (一) at the start of a line.
 pub fn item_marker(line: &str) -> Option<(u32, usize)> {
     paren_marker(line, |s| {
-        s.chars().all(is_chinese_numeral_char).then(|| parse_number(s)).flatten()
+        s.chars()
+            .all(is_chinese_numeral_char)
+            .then(|| parse_number(s))
+            .flatten()
     })
 }
 
@@ -162,7 +171,10 @@ fn paren_marker(line: &str, parse: impl Fn(&str) -> Option<u32>) -> Option<(u32,
 
 /// 1. / 1、 / 1．at the start of a line (not 1.1).
 pub fn arabic_marker(line: &str) -> Option<(u32, usize)> {
-    let digits: String = line.chars().take_while(|c| to_ascii_digit(*c).is_some()).collect();
+    let digits: String = line
+        .chars()
+        .take_while(|c| to_ascii_digit(*c).is_some())
+        .collect();
     if digits.is_empty() || digits.chars().count() > 3 {
         return None;
     }
@@ -180,7 +192,10 @@ pub fn arabic_marker(line: &str) -> Option<(u32, usize)> {
 
 /// 一、 at the start of a line.
 pub fn cn_enum_marker(line: &str) -> Option<(u32, usize)> {
-    let num: String = line.chars().take_while(|c| is_chinese_numeral_char(*c)).collect();
+    let num: String = line
+        .chars()
+        .take_while(|c| is_chinese_numeral_char(*c))
+        .collect();
     if num.is_empty() || num.chars().count() > 4 {
         return None;
     }
@@ -266,7 +281,13 @@ pub struct Parsed {
     pub diagnostics: Vec<String>,
 }
 
-fn new_unit(id: String, kind: UnitKind, parent: Option<usize>, label: String, start: usize) -> Unit {
+fn new_unit(
+    id: String,
+    kind: UnitKind,
+    parent: Option<usize>,
+    label: String,
+    start: usize,
+) -> Unit {
     Unit {
         id,
         kind,
@@ -381,7 +402,10 @@ pub fn parse_legal(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Parsed
                 UnitKind::Chapter => 1,
                 _ => 2,
             };
-            while containers.last().is_some_and(|(k, _)| rank(*k) >= rank(kind)) {
+            while containers
+                .last()
+                .is_some_and(|(k, _)| rank(*k) >= rank(kind))
+            {
                 containers.pop();
             }
             let parent = containers.last().map(|(_, i)| *i);
@@ -397,7 +421,13 @@ pub fn parse_legal(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Parsed
             };
             let label_end = text.find(['编', '章', '节']).map(|i| i + 3).unwrap_or(0);
             let label = text[..label_end].to_string();
-            let mut u = new_unit(format!("{prefix}{sep}{tag}{number}"), kind, parent, label.clone(), line.start);
+            let mut u = new_unit(
+                format!("{prefix}{sep}{tag}{number}"),
+                kind,
+                parent,
+                label.clone(),
+                line.start,
+            );
             u.heading = Some(heading.clone());
             u.heading_path = containers
                 .iter()
@@ -427,7 +457,13 @@ pub fn parse_legal(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Parsed
                     None => a.number.to_string(),
                 };
                 let label: String = text.chars().take(a.label_chars).collect();
-                let mut u = new_unit(format!("{doc_id}#art{num_id}"), UnitKind::Article, parent, label, line.start);
+                let mut u = new_unit(
+                    format!("{doc_id}#art{num_id}"),
+                    UnitKind::Article,
+                    parent,
+                    label,
+                    line.start,
+                );
                 u.article = Some(a.number);
                 u.article_suffix = a.suffix;
                 u.heading_path = containers
@@ -447,7 +483,13 @@ pub fn parse_legal(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Parsed
                 let body_offset = a.label_chars + a.space_chars;
                 if text.chars().count() > body_offset {
                     clause_no = 1;
-                    let mut c = sub_unit(&units[aidx], format!("{}.c1", units[aidx].id), UnitKind::Clause, "第一款".into(), line.start + body_offset);
+                    let mut c = sub_unit(
+                        &units[aidx],
+                        format!("{}.c1", units[aidx].id),
+                        UnitKind::Clause,
+                        "第一款".into(),
+                        line.start + body_offset,
+                    );
                     c.clause = Some(1);
                     c.span.1 = line.end;
                     clause = Some(units.len());
@@ -469,7 +511,13 @@ pub fn parse_legal(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Parsed
                 last_item = n;
                 last_sub = 0;
                 let label: String = text.chars().take(label_chars).collect();
-                let mut u = sub_unit(&units[cidx], format!("{}.i{}", units[cidx].id, n), UnitKind::Item, label, line.start);
+                let mut u = sub_unit(
+                    &units[cidx],
+                    format!("{}.i{}", units[cidx].id, n),
+                    UnitKind::Item,
+                    label,
+                    line.start,
+                );
                 u.item = Some(n);
                 u.parent = Some(cidx);
                 item = Some(units.len());
@@ -485,7 +533,13 @@ pub fn parse_legal(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Parsed
                 if n == last_sub + 1 || n == 1 {
                     last_sub = n;
                     let label: String = text.chars().take(label_chars).collect();
-                    let mut u = sub_unit(&units[h], format!("{}.m{}", units[h].id, n), UnitKind::SubItem, label, line.start);
+                    let mut u = sub_unit(
+                        &units[h],
+                        format!("{}.m{}", units[h].id, n),
+                        UnitKind::SubItem,
+                        label,
+                        line.start,
+                    );
                     u.parent = Some(h);
                     let sub = Some(units.len());
                     units.push(u);
@@ -607,7 +661,9 @@ pub fn parse_sections(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Par
                     let parent_ok = if *d == 1 {
                         true
                     } else {
-                        stack.iter().any(|o| o.marker == Marker::Dotted(d - 1) && o.dotted == dotted[..d - 1])
+                        stack.iter().any(|o| {
+                            o.marker == Marker::Dotted(d - 1) && o.dotted == dotted[..d - 1]
+                        })
                     };
                     let sibling = stack.iter().find(|o| o.marker == marker);
                     let seq_ok = match sibling {
@@ -639,7 +695,11 @@ pub fn parse_sections(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Par
                 }
                 let parent = stack.last().map(|o| o.unit);
                 let section = match &marker {
-                    Marker::Dotted(_) => dotted.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("."),
+                    Marker::Dotted(_) => dotted
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join("."),
                     _ => match parent.and_then(|p| units[p].section.clone()) {
                         Some(ps) => format!("{ps}.{n}"),
                         None => n.to_string(),
@@ -647,12 +707,15 @@ pub fn parse_sections(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Par
                 };
                 let label: String = text.chars().take(label_chars).collect();
                 let rest: String = text.chars().skip(label_chars).collect();
-                let mut u = new_unit(format!("{doc_id}#sec{section}"), UnitKind::Section, parent, strip_spaces(&label), line.start);
+                let mut u = new_unit(
+                    format!("{doc_id}#sec{section}"),
+                    UnitKind::Section,
+                    parent,
+                    strip_spaces(&label),
+                    line.start,
+                );
                 u.heading = section_heading(&rest);
-                u.heading_path = stack
-                    .iter()
-                    .map(|o| full_heading(&units[o.unit]))
-                    .collect();
+                u.heading_path = stack.iter().map(|o| full_heading(&units[o.unit])).collect();
                 u.section = Some(section);
                 let depth = stack.len();
                 u.chunk = match marker {
@@ -707,7 +770,10 @@ mod tests {
     #[test]
     fn article_labels() {
         let a = article_start("第二十一条 生产经营单位").unwrap();
-        assert_eq!((a.number, a.suffix, a.label_chars, a.space_chars), (21, None, 5, 1));
+        assert_eq!(
+            (a.number, a.suffix, a.label_chars, a.space_chars),
+            (21, None, 5, 1)
+        );
         let a = article_start("第一条为了加强").unwrap();
         assert_eq!((a.number, a.space_chars), (1, 0));
         let a = article_start("第十七条之一　内容").unwrap();
@@ -721,8 +787,14 @@ mod tests {
 
     #[test]
     fn containers() {
-        assert_eq!(container_heading("第一章　总　　则"), Some((UnitKind::Chapter, 1, "总则".into())));
-        assert_eq!(container_heading("第二节一般规定"), Some((UnitKind::LegalSection, 2, "一般规定".into())));
+        assert_eq!(
+            container_heading("第一章　总　　则"),
+            Some((UnitKind::Chapter, 1, "总则".into()))
+        );
+        assert_eq!(
+            container_heading("第二节一般规定"),
+            Some((UnitKind::LegalSection, 2, "一般规定".into()))
+        );
         assert!(container_heading("第二章规定的事项，应当报告。").is_none());
     }
 

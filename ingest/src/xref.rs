@@ -7,7 +7,16 @@ use crate::model::{CrossRef, Unit};
 use crate::numerals::{is_chinese_numeral_char, parse_number, to_ascii_digit};
 use emkg_ontology::UnitKind;
 
-const SELF_NAMES: [&str; 8] = ["本法", "本条例", "本规定", "本办法", "本细则", "本决定", "本预案", "本规则"];
+const SELF_NAMES: [&str; 8] = [
+    "本法",
+    "本条例",
+    "本规定",
+    "本办法",
+    "本细则",
+    "本决定",
+    "本预案",
+    "本规则",
+];
 
 /// A parsed `第N条[之N][第N款][第（N）项]` at the start of `chars`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +32,10 @@ pub struct ProvisionRef {
 fn numeral_run(chars: &[char], from: usize) -> (String, usize) {
     let mut j = from;
     let mut s = String::new();
-    while j < chars.len() && (is_chinese_numeral_char(chars[j]) || to_ascii_digit(chars[j]).is_some()) && j - from < 12 {
+    while j < chars.len()
+        && (is_chinese_numeral_char(chars[j]) || to_ascii_digit(chars[j]).is_some())
+        && j - from < 12
+    {
         s.push(chars[j]);
         j += 1;
     }
@@ -143,14 +155,21 @@ pub fn find_refs(text: &str, units: &[Unit]) -> Vec<CrossRef> {
             if let Some(r) = provision_at(&chars, i) {
                 let title = match &prev {
                     Some((end, t)) if i >= *end && i - *end <= 1 => t.clone(),
-                    Some((end, t)) if i >= *end && i - *end <= 2 && starts_with(&chars, *end, "和") => t.clone(),
+                    Some((end, t))
+                        if i >= *end && i - *end <= 2 && starts_with(&chars, *end, "和") =>
+                    {
+                        t.clone()
+                    }
                     _ => None,
                 };
                 found = Some((i, i + r.len, title, r));
             }
         } else if c == '前' && starts_with(&chars, i, "前款") {
             let from = innermost(units, i);
-            let clause = from.and_then(|u| u.clause).filter(|c| *c > 1).map(|c| c - 1);
+            let clause = from
+                .and_then(|u| u.clause)
+                .filter(|c| *c > 1)
+                .map(|c| c - 1);
             if let (Some(u), Some(cl)) = (from, clause) {
                 out.push(CrossRef {
                     from: u.id.clone(),
@@ -174,7 +193,11 @@ pub fn find_refs(text: &str, units: &[Unit]) -> Vec<CrossRef> {
                 if let Some(u) = innermost(units, start) {
                     // 第二款 alone inside an article refers to that article.
                     let article = r.article.or(if title.is_none() { u.article } else { None });
-                    let suffix = if r.article.is_some() { r.suffix } else { u.article_suffix };
+                    let suffix = if r.article.is_some() {
+                        r.suffix
+                    } else {
+                        u.article_suffix
+                    };
                     out.push(CrossRef {
                         from: u.id.clone(),
                         span: (start, end),
@@ -213,7 +236,11 @@ pub fn resolve_internal(doc_id: &str, refs: &mut [CrossRef], units: &[Unit]) {
 }
 
 /// Most specific unit id in `ids` that `r` points to within document `doc_id`.
-pub fn target_id(doc_id: &str, r: &CrossRef, ids: &std::collections::HashSet<&str>) -> Option<String> {
+pub fn target_id(
+    doc_id: &str,
+    r: &CrossRef,
+    ids: &std::collections::HashSet<&str>,
+) -> Option<String> {
     let article = r.article?;
     let art = match r.article_suffix {
         Some(s) => format!("{doc_id}#art{article}-{s}"),
@@ -248,7 +275,10 @@ mod tests {
     fn provisions() {
         let c: Vec<char> = "第十条第二款第（三）项规定".chars().collect();
         let r = provision_at(&c, 0).unwrap();
-        assert_eq!((r.article, r.clause, r.item, r.len), (Some(10), Some(2), Some(3), 11));
+        assert_eq!(
+            (r.article, r.clause, r.item, r.len),
+            (Some(10), Some(2), Some(3), 11)
+        );
         let c: Vec<char> = "第十七条之一".chars().collect();
         let r = provision_at(&c, 0).unwrap();
         assert_eq!((r.article, r.suffix), (Some(17), Some(1)));

@@ -41,7 +41,11 @@ fn every_law_has_articles_one_to_max() {
             .collect();
         if nums.is_empty() {
             // Policy documents (意见/通知) have no 条: they must parse into 一、（一） sections.
-            let secs = doc.units.iter().filter(|u| u.kind == UnitKind::Section).count();
+            let secs = doc
+                .units
+                .iter()
+                .filter(|u| u.kind == UnitKind::Section)
+                .count();
             assert!(secs >= 3, "{}: neither articles nor sections", f.display());
             assert!(
                 matches!(doc.kind, DocKind::NormativeDoc),
@@ -64,7 +68,11 @@ fn every_law_has_articles_one_to_max() {
             assert_eq!(doc.slice(u.span), u.text, "span of {}", u.id);
         }
     }
-    assert!(failures.is_empty(), "article numbering broken:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "article numbering broken:\n{}",
+        failures.join("\n")
+    );
     sectioned.sort();
     assert_eq!(
         sectioned,
@@ -81,39 +89,73 @@ fn every_law_has_articles_one_to_max() {
 fn titles_and_kinds_of_the_corpus() {
     let Some(root) = corpus() else { return };
     let check = |file: &str, title: &str, kind: DocKind| {
-        let d = load_file(&root.join(file), &IngestOptions::default()).unwrap().documents.remove(0);
+        let d = load_file(&root.join(file), &IngestOptions::default())
+            .unwrap()
+            .documents
+            .remove(0);
         assert_eq!(d.title, title, "{file}");
         assert_eq!(d.kind, kind, "{file}");
         d
     };
-    let d = check("laws/anquan_shengchan_fa.md", "中华人民共和国安全生产法", DocKind::Law);
+    let d = check(
+        "laws/anquan_shengchan_fa.md",
+        "中华人民共和国安全生产法",
+        DocKind::Law,
+    );
     assert_eq!(d.version.as_deref(), Some("2021-06-10"));
     // The text itself only states the original 施行 date (第一百一十九条).
     assert_eq!(d.dates.effective.as_deref(), Some("2002-11-01"));
     let a21 = d.unit("anquan_shengchan_fa#art21").unwrap();
     assert_eq!(a21.heading_path, vec!["第二章 生产经营单位的安全生产保障"]);
     assert!(a21.text.starts_with("第二十一条"));
-    check("laws/gaoceng_minyong_jianzhu_xiaofang_anquan_guanli_guiding.md", "高层民用建筑消防安全管理规定", DocKind::DeptRule);
-    check("laws/weixian_huaxuepin_anquan_guanli_tiaoli.md", "危险化学品安全管理条例", DocKind::AdminRegulation);
-    check("laws/sh_xiaofang_tiaoli.md", "上海市消防条例", DocKind::LocalRegulation);
-    let d = check("laws/tufa_shijian_yingji_yuan_guanli_banfa.md", "突发事件应急预案管理办法", DocKind::NormativeDoc);
+    check(
+        "laws/gaoceng_minyong_jianzhu_xiaofang_anquan_guanli_guiding.md",
+        "高层民用建筑消防安全管理规定",
+        DocKind::DeptRule,
+    );
+    check(
+        "laws/weixian_huaxuepin_anquan_guanli_tiaoli.md",
+        "危险化学品安全管理条例",
+        DocKind::AdminRegulation,
+    );
+    check(
+        "laws/sh_xiaofang_tiaoli.md",
+        "上海市消防条例",
+        DocKind::LocalRegulation,
+    );
+    let d = check(
+        "laws/tufa_shijian_yingji_yuan_guanli_banfa.md",
+        "突发事件应急预案管理办法",
+        DocKind::NormativeDoc,
+    );
     assert_eq!(d.doc_number.as_deref(), Some("国办发〔2024〕5号"));
     check(
         "laws/jiguan_tuanti_qiye_shiye_danwei_xiaofang_anquan_guanli_guiding.md",
         "机关、团体、企业、事业单位消防安全管理规定",
         DocKind::DeptRule,
     );
-    check("laws/anquan_shengchan_weifa_xingwei_xingzheng_chufa_banfa.md", "安全生产违法行为行政处罚办法", DocKind::DeptRule);
-    check("plans/guojia_tufa_shijian_zongti_yingji_yuan_2025.md", "国家突发事件总体应急预案", DocKind::Plan);
+    check(
+        "laws/anquan_shengchan_weifa_xingwei_xingzheng_chufa_banfa.md",
+        "安全生产违法行为行政处罚办法",
+        DocKind::DeptRule,
+    );
+    check(
+        "plans/guojia_tufa_shijian_zongti_yingji_yuan_2025.md",
+        "国家突发事件总体应急预案",
+        DocKind::Plan,
+    );
 }
 
 #[test]
 fn page_break_in_the_real_corpus_is_rejoined() {
     let Some(root) = corpus() else { return };
-    let d = load_file(&root.join("laws/jiguan_tuanti_qiye_shiye_danwei_xiaofang_anquan_guanli_guiding.md"), &IngestOptions::default())
-        .unwrap()
-        .documents
-        .remove(0);
+    let d = load_file(
+        &root.join("laws/jiguan_tuanti_qiye_shiye_danwei_xiaofang_anquan_guanli_guiding.md"),
+        &IngestOptions::default(),
+    )
+    .unwrap()
+    .documents
+    .remove(0);
     let a4 = d.articles().find(|a| a.article == Some(4)).unwrap();
     assert!(a4.text.contains("全面负责。"), "{}", a4.text);
     assert!(!d.text.contains("- 1 -"));
@@ -122,10 +164,13 @@ fn page_break_in_the_real_corpus_is_rejoined() {
 #[test]
 fn national_plan_sections() {
     let Some(root) = corpus() else { return };
-    let d = load_file(&root.join("plans/guojia_tufa_shijian_zongti_yingji_yuan_2025.md"), &IngestOptions::default())
-        .unwrap()
-        .documents
-        .remove(0);
+    let d = load_file(
+        &root.join("plans/guojia_tufa_shijian_zongti_yingji_yuan_2025.md"),
+        &IngestOptions::default(),
+    )
+    .unwrap()
+    .documents
+    .remove(0);
     let secs: Vec<&str> = d
         .units
         .iter()
@@ -133,19 +178,37 @@ fn national_plan_sections() {
         .filter_map(|u| u.section.as_deref())
         .filter(|s| !s.is_empty())
         .collect();
-    for want in ["1", "1.1", "1.4", "2", "2.1", "3", "3.2", "3.2.2", "4", "5", "5.6"] {
+    for want in [
+        "1", "1.1", "1.4", "2", "2.1", "3", "3.2", "3.2.2", "4", "5", "5.6",
+    ] {
         assert!(secs.contains(&want), "section {want} missing: {secs:?}");
     }
-    let s = d.units.iter().find(|u| u.section.as_deref() == Some("3.2.2")).unwrap();
+    let s = d
+        .units
+        .iter()
+        .find(|u| u.section.as_deref() == Some("3.2.2"))
+        .unwrap();
     assert_eq!(s.id, format!("{}#sec3.2.2", d.id));
     assert_eq!(s.heading_path.len(), 2, "{:?}", s.heading_path);
     assert!(s.heading_path[0].starts_with("3 "), "{:?}", s.heading_path);
-    assert!(s.heading_path[1].starts_with("3.2 "), "{:?}", s.heading_path);
-    let s13 = d.units.iter().find(|u| u.section.as_deref() == Some("1.3")).unwrap();
+    assert!(
+        s.heading_path[1].starts_with("3.2 "),
+        "{:?}",
+        s.heading_path
+    );
+    let s13 = d
+        .units
+        .iter()
+        .find(|u| u.section.as_deref() == Some("1.3"))
+        .unwrap();
     assert_eq!(s13.heading.as_deref(), Some("突发事件分类分级"));
     assert_eq!(s13.heading_path, vec!["1 总则"]);
     // (1)…(4) under 1.3 are its children, not chunks of their own.
-    let kids: Vec<_> = d.units.iter().filter(|u| u.section.as_deref().is_some_and(|s| s.starts_with("1.3."))).collect();
+    let kids: Vec<_> = d
+        .units
+        .iter()
+        .filter(|u| u.section.as_deref().is_some_and(|s| s.starts_with("1.3.")))
+        .collect();
     assert_eq!(kids.len(), 4);
     assert!(kids.iter().all(|k| !k.chunk));
     // Numbered sections are consecutive within each parent.

@@ -192,7 +192,10 @@ mod tests {
 
     #[test]
     fn title_normalisation() {
-        assert_eq!(normalize_title("《中华人民共和国安全生产法》"), "安全生产法");
+        assert_eq!(
+            normalize_title("《中华人民共和国安全生产法》"),
+            "安全生产法"
+        );
         assert_eq!(normalize_title("安全生产法"), "安全生产法");
         assert_eq!(normalize_title("上海市 消防条例"), "上海市消防条例");
     }

@@ -1,0 +1,215 @@
+//! Wire types: the JSON the CLI prints and the server returns. Engine types
+//! are converted here; nothing inside the engine is serialised directly.
+
+use emkg_engine::{Hit, IngestReport, Stats};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct HitJson {
+    pub unit_id: String,
+    pub doc_id: String,
+    pub doc_title: String,
+    pub doc_kind: String,
+    pub article: Option<u32>,
+    pub article_suffix: Option<u32>,
+    pub clause: Option<u32>,
+    pub section: Option<String>,
+    pub heading_path: Vec<String>,
+    pub citation: String,
+    pub text: String,
+    pub score: f32,
+    pub retrievers: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SearchResponse {
+    pub query: String,
+    pub hits: Vec<HitJson>,
+}
+
+/// 《中华人民共和国安全生产法》第二十一条 / 《国家突发事件总体应急预案》3.2.2
+pub fn citation(h: &Hit) -> String {
+    let c = &h.chunk;
+    match (c.article, &c.section) {
+        (Some(a), _) => {
+            let suffix = c
+                .article_suffix
+                .map(|s| format!("之{}", emkg_engine::ingest::numerals::to_chinese(s)))
+                .unwrap_or_default();
+            format!(
+                "《{}》第{}条{}",
+                c.doc_title,
+                emkg_engine::ingest::numerals::to_chinese(a),
+                suffix
+            )
+        }
+        (None, Some(s)) => format!("《{}》{}", c.doc_title, s),
+        _ => format!("《{}》", c.doc_title),
+    }
+}
+
+pub fn search_response(query: &str, hits: &[Hit]) -> SearchResponse {
+    SearchResponse {
+        query: query.to_string(),
+        hits: hits
+            .iter()
+            .map(|h| HitJson {
+                unit_id: h.chunk.unit_id.clone(),
+                doc_id: h.chunk.doc_id.clone(),
+                doc_title: h.chunk.doc_title.clone(),
+                doc_kind: h.chunk.doc_kind.as_str().to_string(),
+                article: h.chunk.article,
+                article_suffix: h.chunk.article_suffix,
+                clause: h.chunk.clause,
+                section: h.chunk.section.clone(),
+                heading_path: h.chunk.heading_path.clone(),
+                citation: citation(h),
+                text: h.chunk.text.clone(),
+                score: h.score,
+                retrievers: h.retrievers.iter().map(|r| r.as_str()).collect(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct KindCount {
+    pub documents: usize,
+    pub units: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DocStatsJson {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub units: usize,
+    pub articles: usize,
+    pub max_article: Option<u32>,
+    pub missing_articles: Vec<u32>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StatsJson {
+    pub documents: usize,
+    pub units: usize,
+    pub chunks: u64,
+    pub per_kind: std::collections::BTreeMap<String, KindCount>,
+    pub docs: Vec<DocStatsJson>,
+}
+
+pub fn stats(s: &Stats) -> StatsJson {
+    StatsJson {
+        documents: s.documents,
+        units: s.units,
+        chunks: s.chunks,
+        per_kind: s
+            .per_kind
+            .iter()
+            .map(|(k, (d, u))| {
+                (
+                    k.as_str().to_string(),
+                    KindCount {
+                        documents: *d,
+                        units: *u,
+                    },
+                )
+            })
+            .collect(),
+        docs: s
+            .docs
+            .iter()
+            .map(|d| DocStatsJson {
+                id: d.id.clone(),
+                title: d.title.clone(),
+                kind: d.kind.as_str().to_string(),
+                units: d.units,
+                articles: d.articles,
+                max_article: d.max_article,
+                missing_articles: d.missing_articles.clone(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct IngestFileJson {
+    pub path: String,
+    pub status: &'static str,
+    pub error: Option<String>,
+    pub documents: Vec<IngestDocJson>,
+    pub skipped_parts: Vec<[String; 2]>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IngestDocJson {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub units: usize,
+    pub outcome: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IngestSummaryJson {
+    pub documents_added: usize,
+    pub documents_replaced: usize,
+    pub documents_unchanged: usize,
+    pub units_written: usize,
+    pub files_skipped: usize,
+    pub files: Vec<IngestFileJson>,
+}
+
+pub fn outcome_str(o: &emkg_engine::DocOutcome) -> &'static str {
+    match o {
+        emkg_engine::DocOutcome::Added => "added",
+        emkg_engine::DocOutcome::Replaced => "replaced",
+        emkg_engine::DocOutcome::Unchanged => "unchanged",
+    }
+}
+
+pub fn ingest_summary(r: &IngestReport) -> IngestSummaryJson {
+    IngestSummaryJson {
+        documents_added: r.added(),
+        documents_replaced: r.replaced(),
+        documents_unchanged: r.unchanged(),
+        units_written: r.units_written(),
+        files_skipped: r.skipped().len(),
+        files: r
+            .files
+            .iter()
+            .map(|f| IngestFileJson {
+                path: f.path.display().to_string(),
+                status: if f.error.is_some() { "skipped" } else { "ok" },
+                error: f.error.clone(),
+                documents: f
+                    .docs
+                    .iter()
+                    .map(|d| IngestDocJson {
+                        id: d.id.clone(),
+                        title: d.title.clone(),
+                        kind: d.kind.as_str().to_string(),
+                        units: d.units,
+                        outcome: outcome_str(&d.outcome),
+                    })
+                    .collect(),
+                skipped_parts: f
+                    .skipped_parts
+                    .iter()
+                    .map(|(a, b)| [a.clone(), b.clone()])
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorJson {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub message: String,
+}

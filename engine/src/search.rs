@@ -1,0 +1,101 @@
+//! Query handling: recognising a named provision (安全生产法第二十一条,
+//! 《消防法》第16条) so that it comes first, and merging duplicate texts.
+
+use crate::store::Catalog;
+use emkg_ingest::numerals::{is_chinese_numeral_char, to_ascii_digit};
+use emkg_ingest::xref::provision_at;
+use emkg_ontology::normalize_title;
+
+/// A provision named in a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedProvision {
+    /// Catalog ids of the documents the title matches (several when one law
+    /// came from two sources).
+    pub doc_ids: Vec<String>,
+    pub article: u32,
+    pub suffix: Option<u32>,
+    pub clause: Option<u32>,
+}
+
+/// Finds `TITLE第N条` in `query`, where TITLE is a stored document's title
+/// (full or without 中华人民共和国, with or without 《》).
+pub fn named_provisions(query: &str, catalog: &Catalog) -> Vec<NamedProvision> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut out = Vec::new();
+    for i in 0..chars.len() {
+        if chars[i] != '第' {
+            continue;
+        }
+        let Some(r) = provision_at(&chars, i) else {
+            continue;
+        };
+        let Some(article) = r.article else { continue };
+        // Text before 第, without book-title marks and spaces.
+        let before: String = chars[..i]
+            .iter()
+            .filter(|c| !matches!(c, '《' | '》') && !c.is_whitespace())
+            .collect();
+        let before_norm = normalize_title(&before);
+        let mut best_len = 0usize;
+        let mut ids = Vec::new();
+        for e in catalog.docs.values() {
+            let t = normalize_title(&e.title);
+            if t.is_empty() {
+                continue;
+            }
+            let n = t.chars().count();
+            if before_norm.ends_with(&t) || before.ends_with(&e.title) {
+                if n > best_len {
+                    best_len = n;
+                    ids.clear();
+                }
+                if n == best_len {
+                    ids.push(e.id.clone());
+                }
+            }
+        }
+        if !ids.is_empty() {
+            out.push(NamedProvision {
+                doc_ids: ids,
+                article,
+                suffix: r.suffix,
+                clause: r.clause,
+            });
+        }
+    }
+    out
+}
+
+/// Whether a query mentions an article number at all (第N条 with digits or numerals).
+pub fn mentions_article(query: &str) -> bool {
+    let chars: Vec<char> = query.chars().collect();
+    chars.iter().enumerate().any(|(i, c)| {
+        *c == '第'
+            && chars
+                .get(i + 1)
+                .is_some_and(|n| is_chinese_numeral_char(*n) || to_ascii_digit(*n).is_some())
+            && provision_at(&chars, i).is_some_and(|r| r.article.is_some())
+    })
+}
+
+/// Key under which two hits count as the same provision text.
+pub fn dedup_key(
+    title: &str,
+    article: Option<u32>,
+    suffix: Option<u32>,
+    section: Option<&str>,
+    text: &str,
+) -> String {
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
+        .collect();
+    format!(
+        "{}|{:?}|{:?}|{:?}|{}",
+        normalize_title(title),
+        article,
+        suffix,
+        section,
+        compact
+    )
+}

@@ -1,0 +1,274 @@
+//! The data directory and its system of record.
+//!
+//! Layout (format version [`FORMAT_VERSION`]):
+//! ```text
+//! DATA/emkg-data.json    format marker and version
+//! DATA/catalog.json      one entry per document (id, source, hash, summary) + generation
+//! DATA/docs/<id>.json    each parsed document: the system of record
+//! DATA/index/            tantivy full-text index, derived and rebuildable
+//! ```
+//! Every file is replaced atomically (write to a temporary file, fsync,
+//! rename), so a crash leaves either the old or the new version. The index
+//! records in its commit payload the catalog generation it reflects; when they
+//! differ on open, the index is rebuilt from `docs/`.
+
+use crate::error::{EngineError, Result};
+use emkg_ingest::Document;
+use emkg_ontology::DocKind;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Version of the on-disk layout. Bump on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+const MARKER: &str = "emkg-data.json";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Marker {
+    format: String,
+    version: u32,
+    created_by: String,
+}
+
+/// Summary of one stored document, kept in the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogEntry {
+    pub id: String,
+    pub title: String,
+    pub kind: DocKind,
+    pub version: Option<String>,
+    pub status: Option<String>,
+    /// Canonical source key (absolute path, or `db#law_id`).
+    pub source_key: String,
+    pub source_path: String,
+    pub content_hash: String,
+    pub units: usize,
+    pub chunks: usize,
+    /// Article numbers in document order (之一 articles excluded).
+    pub articles: Vec<u32>,
+    pub bytes: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Catalog {
+    pub generation: u64,
+    pub docs: BTreeMap<String, CatalogEntry>,
+}
+
+impl Catalog {
+    pub fn by_source(&self, key: &str) -> Option<&CatalogEntry> {
+        self.docs.values().find(|e| e.source_key == key)
+    }
+}
+
+/// The data directory: marker, catalog and document files.
+#[derive(Debug)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
+    move |source| EngineError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+impl DataDir {
+    /// Opens `root`, creating it when `create` is set. Refuses a folder written
+    /// by another format version, and a non-empty folder that is not ours.
+    pub fn open(root: &Path, create: bool) -> Result<DataDir> {
+        let marker = root.join(MARKER);
+        if marker.exists() {
+            let text = std::fs::read_to_string(&marker).map_err(io(&marker))?;
+            let m: Marker = serde_json::from_str(&text).map_err(|e| EngineError::Corrupt {
+                path: marker.clone(),
+                reason: e.to_string(),
+            })?;
+            if m.format != "emkg-data" || m.version != FORMAT_VERSION {
+                return Err(EngineError::IncompatibleVersion {
+                    path: root.to_path_buf(),
+                    found: format!("{} v{}", m.format, m.version),
+                    supported: FORMAT_VERSION,
+                });
+            }
+            return Ok(DataDir {
+                root: root.to_path_buf(),
+            });
+        }
+        if !create {
+            return Err(EngineError::NotInitialised(root.to_path_buf()));
+        }
+        if root.exists() {
+            let mut entries = std::fs::read_dir(root).map_err(io(root))?;
+            if entries.next().is_some() {
+                return Err(EngineError::NotADataDir {
+                    path: root.to_path_buf(),
+                });
+            }
+        }
+        std::fs::create_dir_all(root.join("docs")).map_err(io(root))?;
+        let m = Marker {
+            format: "emkg-data".into(),
+            version: FORMAT_VERSION,
+            created_by: format!("emkg {}", env!("CARGO_PKG_VERSION")),
+        };
+        let json = serde_json::to_vec_pretty(&m).map_err(|e| EngineError::Corrupt {
+            path: marker.clone(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&marker, &json)?;
+        Ok(DataDir {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn index_dir(&self) -> PathBuf {
+        self.root.join("index")
+    }
+
+    fn doc_path(&self, id: &str) -> PathBuf {
+        self.root.join("docs").join(format!("{id}.json"))
+    }
+
+    pub fn load_catalog(&self) -> Result<Catalog> {
+        let p = self.root.join("catalog.json");
+        if !p.exists() {
+            return Ok(Catalog::default());
+        }
+        let text = std::fs::read_to_string(&p).map_err(io(&p))?;
+        serde_json::from_str(&text).map_err(|e| EngineError::Corrupt {
+            path: p,
+            reason: e.to_string(),
+        })
+    }
+
+    pub fn save_catalog(&self, c: &Catalog) -> Result<()> {
+        let p = self.root.join("catalog.json");
+        let json = serde_json::to_vec(c).map_err(|e| EngineError::Corrupt {
+            path: p.clone(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&p, &json)
+    }
+
+    pub fn save_document(&self, d: &Document) -> Result<()> {
+        let p = self.doc_path(&d.id);
+        let json = serde_json::to_vec(d).map_err(|e| EngineError::Corrupt {
+            path: p.clone(),
+            reason: e.to_string(),
+        })?;
+        write_atomic(&p, &json)
+    }
+
+    pub fn load_document(&self, id: &str) -> Result<Document> {
+        let p = self.doc_path(id);
+        if !p.exists() {
+            return Err(EngineError::NoSuchDocument(id.to_string()));
+        }
+        let text = std::fs::read(&p).map_err(io(&p))?;
+        serde_json::from_slice(&text).map_err(|e| EngineError::Corrupt {
+            path: p,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Ids of all stored documents (from `docs/`, not the catalog).
+    pub fn stored_ids(&self) -> Result<Vec<String>> {
+        let dir = self.root.join("docs");
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&dir).map_err(io(&dir))? {
+            let e = e.map_err(io(&dir))?;
+            let name = e.file_name().to_string_lossy().to_string();
+            if let Some(id) = name.strip_suffix(".json") {
+                out.push(id.to_string());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temp file in the same folder, fsync, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    {
+        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    Ok(())
+}
+
+/// Builds the catalog entry of a document.
+pub fn entry_for(d: &Document, source_key: &str) -> CatalogEntry {
+    CatalogEntry {
+        id: d.id.clone(),
+        title: d.title.clone(),
+        kind: d.kind,
+        version: d.version.clone(),
+        status: d.status.clone(),
+        source_key: source_key.to_string(),
+        source_path: d.source.path.clone(),
+        content_hash: d.content_hash.clone(),
+        units: d.units.len(),
+        chunks: d.units.iter().filter(|u| u.chunk).count(),
+        articles: d
+            .articles()
+            .filter(|a| a.article_suffix.is_none())
+            .filter_map(|a| a.article)
+            .collect(),
+        bytes: d.text.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_foreign_and_incompatible_dirs() {
+        let t = tempfile::tempdir().unwrap();
+        let foreign = t.path().join("foreign");
+        std::fs::create_dir_all(&foreign).unwrap();
+        std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+        assert!(matches!(
+            DataDir::open(&foreign, true),
+            Err(EngineError::NotADataDir { .. })
+        ));
+        assert_eq!(
+            std::fs::read_to_string(foreign.join("notes.txt")).unwrap(),
+            "mine"
+        );
+
+        let old = t.path().join("old");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(
+            old.join(MARKER),
+            r#"{"format":"emkg-data","version":0,"created_by":"x"}"#,
+        )
+        .unwrap();
+        let e = DataDir::open(&old, true).unwrap_err();
+        assert!(e.to_string().contains("不兼容"), "{e}");
+
+        let fresh = t.path().join("fresh");
+        let d = DataDir::open(&fresh, true).unwrap();
+        assert!(d.load_catalog().unwrap().docs.is_empty());
+        assert!(DataDir::open(&fresh, false).is_ok());
+        assert!(matches!(
+            DataDir::open(&t.path().join("none"), false),
+            Err(EngineError::NotInitialised(_))
+        ));
+    }
+}

@@ -1,0 +1,165 @@
+//! Retrieval scoring. A hit matches a gold entry when the normalised titles
+//! are equal (leading 中华人民共和国 and 《》 dropped) and the article number —
+//! or, for plans, the section number — is equal.
+
+use emkg_engine::ontology::normalize_title;
+use emkg_engine::{Engine, Hit, SearchRequest};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("无法读取评测集 {path}：{source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("评测集第 {line} 行格式错误：{reason}")]
+    Format { line: usize, reason: String },
+    #[error(transparent)]
+    Engine(#[from] emkg_engine::EngineError),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GoldItem {
+    #[serde(default)]
+    pub file: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub article: Option<u32>,
+    #[serde(default)]
+    pub section: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GoldQuery {
+    pub id: String,
+    pub query: String,
+    pub gold: Vec<GoldItem>,
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+pub fn load_gold(path: &Path) -> Result<Vec<GoldQuery>, EvalError> {
+    let text = std::fs::read_to_string(path).map_err(|e| EvalError::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let q: GoldQuery = serde_json::from_str(line).map_err(|e| EvalError::Format {
+            line: i + 1,
+            reason: e.to_string(),
+        })?;
+        out.push(q);
+    }
+    Ok(out)
+}
+
+/// Whether `hit` answers `gold`.
+pub fn matches(hit: &Hit, gold: &GoldItem) -> bool {
+    if normalize_title(&hit.chunk.doc_title) != normalize_title(&gold.title) {
+        return false;
+    }
+    match (&gold.section, gold.article) {
+        (Some(s), _) => hit.chunk.section.as_deref() == Some(s.as_str()),
+        (None, Some(a)) => hit.chunk.article == Some(a),
+        (None, None) => false,
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Scores {
+    pub n: usize,
+    pub recall5: f64,
+    pub recall10: f64,
+    pub mrr10: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Miss {
+    pub id: String,
+    pub query: String,
+    pub gold: Vec<String>,
+    pub top: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub overall: Scores,
+    pub per_kind: BTreeMap<String, Scores>,
+    pub misses: Vec<Miss>,
+}
+
+fn cite(title: &str, article: Option<u32>, section: Option<&str>) -> String {
+    match (article, section) {
+        (Some(a), _) => format!("《{title}》第{a}条"),
+        (None, Some(s)) => format!("《{title}》{s}"),
+        _ => format!("《{title}》"),
+    }
+}
+
+/// Runs every query and scores the top 10.
+pub fn evaluate(engine: &Engine, gold: &[GoldQuery]) -> Result<Report, EvalError> {
+    let mut report = Report::default();
+    let add = |s: &mut Scores, rank: Option<usize>| {
+        s.n += 1;
+        if let Some(r) = rank {
+            if r <= 5 {
+                s.recall5 += 1.0;
+            }
+            if r <= 10 {
+                s.recall10 += 1.0;
+                s.mrr10 += 1.0 / r as f64;
+            }
+        }
+    };
+    for q in gold {
+        let hits = engine.search(&SearchRequest::new(&q.query, 10))?;
+        let rank = hits
+            .iter()
+            .position(|h| q.gold.iter().any(|g| matches(h, g)))
+            .map(|p| p + 1);
+        add(&mut report.overall, rank);
+        let kind = q.kind.clone().unwrap_or_else(|| "-".into());
+        add(report.per_kind.entry(kind).or_default(), rank);
+        if rank.is_none_or(|r| r > 10) {
+            report.misses.push(Miss {
+                id: q.id.clone(),
+                query: q.query.clone(),
+                gold: q
+                    .gold
+                    .iter()
+                    .map(|g| cite(&g.title, g.article, g.section.as_deref()))
+                    .collect(),
+                top: hits
+                    .iter()
+                    .take(5)
+                    .map(|h| {
+                        cite(
+                            &h.chunk.doc_title,
+                            h.chunk.article,
+                            h.chunk.section.as_deref(),
+                        )
+                    })
+                    .collect(),
+            });
+        }
+    }
+    let finish = |s: &mut Scores| {
+        if s.n > 0 {
+            let n = s.n as f64;
+            s.recall5 /= n;
+            s.recall10 /= n;
+            s.mrr10 /= n;
+        }
+    };
+    finish(&mut report.overall);
+    report.per_kind.values_mut().for_each(finish);
+    Ok(report)
+}
