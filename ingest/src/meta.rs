@@ -4,7 +4,7 @@
 
 use crate::model::DocDates;
 use crate::numerals::{is_chinese_numeral_char, parse_number, to_ascii_digit};
-use crate::structure::{article_start, container_heading, Line};
+use crate::structure::{article_start, cn_enum_marker, container_heading, dotted_marker, Line};
 use emkg_ontology::DocKind;
 
 const TITLE_SUFFIXES: [&str; 22] = [
@@ -33,8 +33,16 @@ const TITLE_SUFFIXES: [&str; 22] = [
 ];
 
 fn looks_like_title_end(s: &str) -> bool {
-    let s = s.trim_end_matches(['）', ')']);
-    TITLE_SUFFIXES.iter().any(|suf| s.ends_with(suf)) || s.ends_with("（试行")
+    // A trailing note in brackets — （试行）, （样例）, （2025年版） — does not count.
+    let mut s = s.trim();
+    if s.ends_with('）') || s.ends_with(')') {
+        if let Some(i) = s.rfind(['（', '(']) {
+            if i > 0 {
+                s = &s[..i];
+            }
+        }
+    }
+    TITLE_SUFFIXES.iter().any(|suf| s.ends_with(suf))
 }
 
 fn is_order_header(s: &str) -> bool {
@@ -84,7 +92,10 @@ pub fn title(lines: &[Line<'_>], fallback: &str) -> (String, usize) {
         .take(30)
         .map(|(i, l)| (i, l.text.trim().to_string()))
         .take_while(|(_, t)| {
-            article_start(t).is_none_or(|a| a.number != 1) && container_heading(t).is_none()
+            article_start(t).is_none_or(|a| a.number != 1)
+                && container_heading(t).is_none()
+                && cn_enum_marker(t).is_none_or(|(n, _)| n != 1)
+                && dotted_marker(t).is_none_or(|(p, _)| p != [1])
         })
         .collect();
     let mut candidates: Vec<(String, usize)> = Vec::new();

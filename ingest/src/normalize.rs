@@ -56,6 +56,18 @@ pub fn normalize(raw: &str) -> String {
                 out.push(String::new());
             }
         }
+        // A hard-wrapped line (no blank line before it) continues the
+        // previous one when that one breaks off mid-sentence.
+        if let Some(prev) = out.last_mut() {
+            if !prev.is_empty()
+                && !ends_sentence(prev)
+                && !starts_structure(&cleaned)
+                && (prev.chars().count() >= 20 || prev.contains('，'))
+            {
+                prev.push_str(&cleaned);
+                continue;
+            }
+        }
         out.push(cleaned);
     }
 
@@ -192,6 +204,22 @@ mod tests {
     fn block_quote_file() {
         let raw = "> **令**\n>\n> 第一条　正文。\n>\n> 第二条　正文。\n";
         assert_eq!(normalize(raw), "令\n\n第一条　正文。\n\n第二条　正文。");
+    }
+
+    #[test]
+    fn hard_wrap_joins_only_broken_sentences() {
+        assert_eq!(
+            normalize("（二）组织防火检查，及时消除火灾隐\n患。"),
+            "（二）组织防火检查，及时消除火灾隐患。"
+        );
+        assert_eq!(
+            normalize("1.1　总体要求\n坚持人民至上。"),
+            "1.1　总体要求\n坚持人民至上。"
+        );
+        assert_eq!(
+            normalize("第三条 内容。\n第四条 内容。"),
+            "第三条 内容。\n第四条 内容。"
+        );
     }
 
     #[test]
