@@ -1,1 +1,519 @@
+//! End-to-end tests: drive the real `emkg` binary and the real HTTP server,
+//! each test in a fresh temporary folder, no network beyond loopback.
 
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn emkg() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_emkg"))
+}
+
+fn run(args: &[&str]) -> Output {
+    emkg().args(args).output().expect("run emkg")
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "emkg {args:?} failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&run_ok(args)).expect("JSON output")
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shared_corpus() -> Option<PathBuf> {
+    let p = std::env::var_os("EMKG_SHARED_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("../shared/corpus"));
+    p.join("laws").is_dir().then_some(p)
+}
+
+fn cn(n: u32) -> String {
+    const D: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        1..=9 => D[n as usize].into(),
+        10 => "十".into(),
+        11..=19 => format!("十{}", D[(n % 10) as usize]),
+        _ if n % 10 == 0 => format!("{}十", D[(n / 10) as usize]),
+        _ => format!("{}十{}", D[(n / 10) as usize], D[(n % 10) as usize]),
+    }
+}
+
+/// A synthetic law with the given article numbers; article 21 speaks of
+/// 主要负责人 duties so that BM25 can find it too.
+fn synthetic_law(title: &str, articles: &[u32], variant: &str) -> String {
+    let mut s = format!(
+        "# {title}\n\n2020年1月1日 示例会议通过\n\n<!-- INFO END -->\n\n## 第一章 总则\n\n"
+    );
+    for &n in articles {
+        let body = match n {
+            21 => {
+                "生产经营单位的主要负责人对本单位安全生产工作负有建立健全全员安全生产责任制的职责。"
+                    .to_string()
+            }
+            3 => format!("示例条文第三条，版本{variant}，适用于有限空间作业管理。"),
+            _ => format!("示例条文内容，编号{n}，涉及一般性规定。"),
+        };
+        s.push_str(&format!("第{}条 {body}\n\n", cn(n)));
+    }
+    s
+}
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    input: PathBuf,
+    data: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("input");
+    std::fs::create_dir_all(input.join("nested")).unwrap();
+    let all: Vec<u32> = (1..=30).collect();
+    std::fs::write(
+        input.join("shili_fa.md"),
+        synthetic_law("示例安全生产法", &all, "甲"),
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("nested/gap_tiaoli.md"),
+        synthetic_law("示例缺条条例", &[1, 2, 4, 5], "乙"),
+    )
+    .unwrap();
+    // GBK-encoded law.
+    let gbk = "示例消防条例\n\n第一条　为了预防火灾，制定本条例。\n\n第二条　消防工作贯彻预防为主、防消结合的方针。\n";
+    let (bytes, _, _) = encoding_rs::GB18030.encode(gbk);
+    std::fs::write(input.join("nested/gbk.txt"), bytes).unwrap();
+    // Bad inputs.
+    std::fs::write(input.join("empty.txt"), b"").unwrap();
+    std::fs::write(
+        input.join("binary.md"),
+        (0u8..=255).cycle().take(5000).collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    std::fs::write(input.join("broken.docx"), b"not a zip at all").unwrap();
+    // The project's own samples.
+    for f in std::fs::read_dir(repo().join("corpus/samples")).unwrap() {
+        let p = f.unwrap().path();
+        std::fs::copy(&p, input.join(p.file_name().unwrap())).unwrap();
+    }
+    let data = tmp.path().join("data");
+    Fixture {
+        _tmp: tmp,
+        input,
+        data,
+    }
+}
+
+fn data_arg(f: &Fixture) -> String {
+    f.data.display().to_string()
+}
+
+#[test]
+fn ingest_reports_per_file_and_is_idempotent() {
+    let f = fixture();
+    let d = data_arg(&f);
+    let input = f.input.display().to_string();
+    let r = json(&["ingest", &input, "--data", &d, "--json"]);
+    assert_eq!(r["documents_added"], 6, "{r:#}");
+    assert_eq!(r["files_skipped"], 3, "{r:#}");
+    let errors: Vec<String> = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["error"].as_str().map(String::from))
+        .collect();
+    assert!(errors.iter().any(|e| e.contains("文件为空")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.contains("二进制")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("不是有效的 .docx")),
+        "{errors:?}"
+    );
+
+    // Unchanged input: a no-op.
+    let r = json(&["ingest", &input, "--data", &d, "--json"]);
+    assert_eq!(r["documents_added"], 0);
+    assert_eq!(r["documents_unchanged"], 6);
+    assert_eq!(r["units_written"], 0);
+
+    // A changed file replaces its earlier version.
+    let all: Vec<u32> = (1..=30).collect();
+    std::fs::write(
+        f.input.join("shili_fa.md"),
+        synthetic_law("示例安全生产法", &all, "丙"),
+    )
+    .unwrap();
+    let r = json(&["ingest", &input, "--data", &d, "--json"]);
+    assert_eq!(r["documents_replaced"], 1, "{r:#}");
+    assert_eq!(r["documents_unchanged"], 5);
+    let hits = json(&[
+        "search",
+        "有限空间作业管理 版本丙",
+        "--data",
+        &d,
+        "--json",
+        "-k",
+        "3",
+    ]);
+    assert_eq!(hits["hits"][0]["unit_id"], "shili_fa#art3");
+    assert!(hits["hits"][0]["text"].as_str().unwrap().contains("版本丙"));
+    let old = json(&["search", "版本甲", "--data", &d, "--json", "-k", "50"]);
+    assert!(old["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| !h["text"].as_str().unwrap().contains("版本甲")));
+
+    // Stats: per kind and per document, with gaps in article numbering.
+    let s = json(&["stats", "--data", &d, "--json"]);
+    assert_eq!(s["documents"], 6);
+    assert_eq!(s["per_kind"]["work_plan"]["documents"], 1);
+    assert_eq!(s["per_kind"]["case"]["documents"], 1);
+    assert_eq!(s["per_kind"]["plan"]["documents"], 1);
+    let docs = s["docs"].as_array().unwrap();
+    let law = docs
+        .iter()
+        .find(|x| x["title"] == "示例安全生产法")
+        .unwrap();
+    assert_eq!(
+        (law["articles"].as_u64(), law["max_article"].as_u64()),
+        (Some(30), Some(30))
+    );
+    assert_eq!(law["missing_articles"], serde_json::json!([]));
+    let gap = docs.iter().find(|x| x["title"] == "示例缺条条例").unwrap();
+    assert_eq!(gap["missing_articles"], serde_json::json!([3]));
+    assert_eq!(gap["kind"], "admin_regulation");
+}
+
+#[test]
+fn named_provision_comes_first() {
+    let f = fixture();
+    let d = data_arg(&f);
+    run_ok(&["ingest", &f.input.display().to_string(), "--data", &d]);
+    for q in [
+        "示例安全生产法第二十一条",
+        "《示例安全生产法》第21条",
+        "示例安全生产法 第二十一条 规定了什么",
+    ] {
+        let r = json(&["search", q, "--data", &d, "--json", "-k", "5"]);
+        let h = &r["hits"][0];
+        assert_eq!(h["article"], 21, "{q}: {r:#}");
+        assert_eq!(h["doc_title"], "示例安全生产法");
+        assert_eq!(h["doc_kind"], "law");
+        assert_eq!(h["clause"], Value::Null);
+        assert_eq!(h["section"], Value::Null);
+        assert_eq!(h["heading_path"], serde_json::json!(["第一章 总则"]));
+        assert!(h["score"].as_f64().unwrap() > 0.0);
+    }
+    // Plan sections carry their dotted number.
+    let r = json(&[
+        "search",
+        "分级响应 四级响应 一般事故",
+        "--data",
+        &d,
+        "--json",
+        "-k",
+        "5",
+    ]);
+    let h = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["doc_kind"] == "plan")
+        .expect("a plan hit");
+    assert_eq!(h["section"], "3.1");
+    assert_eq!(h["article"], Value::Null);
+    // Human output is Chinese and cites the article.
+    let text = run_ok(&[
+        "search",
+        "示例安全生产法第二十一条",
+        "--data",
+        &d,
+        "-k",
+        "1",
+    ]);
+    assert!(text.contains("《示例安全生产法》第二十一条"), "{text}");
+}
+
+#[test]
+fn bad_input_never_harms_the_store() {
+    let f = fixture();
+    let d = data_arg(&f);
+    run_ok(&["ingest", &f.input.display().to_string(), "--data", &d]);
+    let before = json(&["stats", "--data", &d, "--json"]);
+    // A later batch of only bad files (and a missing path) changes nothing.
+    let bad = f.input.join("broken.docx").display().to_string();
+    let out = run(&["ingest", &bad, "/no/such/path", "--data", &d]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("跳过"), "{stdout}");
+    assert_eq!(json(&["stats", "--data", &d, "--json"]), before);
+}
+
+#[test]
+fn refuses_incompatible_or_foreign_data_dirs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("old");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(
+        old.join("emkg-data.json"),
+        r#"{"format":"emkg-data","version":99,"created_by":"future"}"#,
+    )
+    .unwrap();
+    let out = run(&["search", "安全", "--data", &old.display().to_string()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("不兼容"), "{err}");
+
+    let foreign = tmp.path().join("foreign");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("mine.txt"), "keep").unwrap();
+    let input = repo().join("corpus/samples").display().to_string();
+    let out = run(&["ingest", &input, "--data", &foreign.display().to_string()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("不是 emkg 数据目录"));
+    assert_eq!(
+        std::fs::read_to_string(foreign.join("mine.txt")).unwrap(),
+        "keep"
+    );
+
+    let out = run(&[
+        "search",
+        "安全",
+        "--data",
+        &tmp.path().join("missing").display().to_string(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("尚未导入"));
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data: &Path) -> Server {
+    let mut child = emkg()
+        .args([
+            "serve",
+            "--data",
+            &data.display().to_string(),
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start server");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines
+        .next()
+        .expect("server printed its URL")
+        .expect("utf-8");
+    let base = first
+        .split("http://")
+        .nth(1)
+        .map(|s| format!("http://{}", s.trim()))
+        .unwrap_or_else(|| panic!("no URL in {first:?}"));
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// GET `url` on loopback; returns (status, body).
+fn get(url: &str) -> (u16, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stream = loop {
+        match TcpStream::connect(host) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("connect {host}: {e}"),
+        }
+    };
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = Vec::new();
+    stream.read_to_end(&mut resp).unwrap();
+    let resp = String::from_utf8_lossy(&resp).to_string();
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    (status, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+#[test]
+fn http_server_serves_health_and_search() {
+    let f = fixture();
+    let d = data_arg(&f);
+    run_ok(&["ingest", &f.input.display().to_string(), "--data", &d]);
+    let server = serve(&f.data);
+
+    let (status, body) = get(&format!("{}/health", server.base));
+    assert_eq!(status, 200, "{body}");
+    let h: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["documents"], 6);
+
+    let q = percent("示例安全生产法第二十一条");
+    let (status, body) = get(&format!("{}/v1/search?q={q}&k=3", server.base));
+    assert_eq!(status, 200, "{body}");
+    let r: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(r["hits"][0]["article"], 21);
+    assert_eq!(r["hits"][0]["doc_title"], "示例安全生产法");
+    assert!(r["hits"].as_array().unwrap().len() <= 3);
+    // The CLI and the server return the same hits.
+    let cli = json(&[
+        "search",
+        "示例安全生产法第二十一条",
+        "--data",
+        &d,
+        "--json",
+        "-k",
+        "3",
+    ]);
+    assert_eq!(cli["hits"], r["hits"]);
+
+    let (status, body) = get(&format!("{}/v1/search", server.base));
+    assert_eq!(status, 400);
+    assert!(body.contains("缺少查询参数"), "{body}");
+    let (status, body) = get(&format!("{}/v1/search?q=x&k=abc", server.base));
+    assert_eq!(status, 400);
+    assert!(body.contains("参数 k"), "{body}");
+    let (status, _) = get(&format!("{}/v1/nothing", server.base));
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn real_laws_from_the_shared_corpus() {
+    let Some(corpus) = shared_corpus() else {
+        eprintln!("skipped: shared corpus not present");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("data").display().to_string();
+    let laws = corpus.join("laws");
+    run_ok(&[
+        "ingest",
+        &laws.join("anquan_shengchan_fa.md").display().to_string(),
+        &laws.join("xiaofang_fa.md").display().to_string(),
+        &laws
+            .join("tufa_shijian_yingdui_fa.md")
+            .display()
+            .to_string(),
+        "--data",
+        &d,
+    ]);
+    let r = json(&[
+        "search",
+        "安全生产法第二十一条",
+        "--data",
+        &d,
+        "--json",
+        "-k",
+        "5",
+    ]);
+    assert_eq!(r["hits"][0]["unit_id"], "anquan_shengchan_fa#art21");
+    assert_eq!(r["hits"][0]["doc_title"], "中华人民共和国安全生产法");
+    assert_eq!(
+        r["hits"][0]["heading_path"],
+        serde_json::json!(["第二章 生产经营单位的安全生产保障"])
+    );
+    let r = json(&[
+        "search",
+        "《消防法》第16条",
+        "--data",
+        &d,
+        "--json",
+        "-k",
+        "5",
+    ]);
+    assert_eq!(r["hits"][0]["unit_id"], "xiaofang_fa#art16");
+    // A plain question finds the duty article by BM25.
+    let r = json(&[
+        "search",
+        "生产经营单位主要负责人有哪些安全生产职责",
+        "--data",
+        &d,
+        "--json",
+        "-k",
+        "10",
+    ]);
+    let arts: Vec<u64> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["article"].as_u64())
+        .collect();
+    assert!(arts.contains(&21), "{arts:?}");
+    let s = json(&["stats", "--data", &d, "--json"]);
+    for doc in s["docs"].as_array().unwrap() {
+        assert_eq!(doc["missing_articles"], serde_json::json!([]), "{doc}");
+    }
+}

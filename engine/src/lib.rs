@@ -434,7 +434,7 @@ impl Engine {
                 c.article,
                 c.article_suffix,
                 c.section.as_deref(),
-                &c.text,
+                &c.unit_id,
             ))
         });
         hits.truncate(k);
@@ -493,6 +493,7 @@ pub fn chunks_of(d: &Document) -> Vec<IndexedChunk> {
                 Some(h) => format!("{} {}", c.unit.heading_path.join(" "), h),
                 None => c.unit.heading_path.join(" "),
             },
+            lead: c.text.lines().next().unwrap_or_default().to_string(),
             text: c.text,
             article: c.unit.article,
             article_suffix: c.unit.article_suffix,
@@ -522,4 +523,73 @@ fn with_id(mut d: Document, id: &str) -> Document {
     }
     d.id = id.to_string();
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use emkg_ingest::{parse_text, Source};
+
+    fn doc(id: &str, title: &str, body: &str) -> Document {
+        let src = Source {
+            path: format!("{id}.md"),
+            format: "md".into(),
+            encoding: "UTF-8".into(),
+        };
+        let text = format!("{title}\n\n第一条 {body}\n\n第二条 本法自公布之日起施行。");
+        parse_text(id, &text, src, format!("hash-{body}"), "")
+    }
+
+    #[test]
+    fn index_is_rebuilt_when_it_lags_the_catalog() {
+        let t = tempfile::tempdir().unwrap();
+        {
+            let mut e = Engine::open_for_write(t.path()).unwrap();
+            e.put_document(
+                doc(
+                    "a",
+                    "示例防汛法",
+                    "防汛抗洪工作实行各级人民政府行政首长负责制。",
+                ),
+                "k:a",
+            )
+            .unwrap();
+            e.commit().unwrap();
+        }
+        // Simulate a crash that lost the index: remove it entirely.
+        std::fs::remove_dir_all(t.path().join("index")).unwrap();
+        let e = Engine::open_for_write(t.path()).unwrap();
+        let hits = e
+            .search(&SearchRequest::new("防汛抗洪 行政首长负责制", 3))
+            .unwrap();
+        assert_eq!(hits[0].chunk.unit_id, "a#art1");
+    }
+
+    #[test]
+    fn ids_stay_unique_and_replacement_keeps_the_id() {
+        let t = tempfile::tempdir().unwrap();
+        let mut e = Engine::open_for_write(t.path()).unwrap();
+        let r1 = e.put_document(doc("x", "甲法", "内容一。"), "k:1").unwrap();
+        let r2 = e.put_document(doc("x", "乙法", "内容二。"), "k:2").unwrap();
+        assert_eq!((r1.id.as_str(), r2.id.as_str()), ("x", "x-2"));
+        e.commit().unwrap();
+        assert!(e
+            .document("x-2")
+            .unwrap()
+            .units
+            .iter()
+            .all(|u| u.id.starts_with("x-2#")));
+        let r3 = e.put_document(doc("x", "乙法", "内容三。"), "k:2").unwrap();
+        assert_eq!(
+            (r3.id.as_str(), r3.outcome.clone()),
+            ("x-2", DocOutcome::Replaced)
+        );
+        let r4 = e.put_document(doc("x", "乙法", "内容三。"), "k:2").unwrap();
+        assert_eq!(r4.outcome, DocOutcome::Unchanged);
+        e.commit().unwrap();
+        let hits = e.search(&SearchRequest::new("乙法第一条", 5)).unwrap();
+        assert_eq!(hits[0].chunk.unit_id, "x-2#art1");
+        assert!(hits[0].chunk.text.contains("内容三"));
+        assert_eq!(hits[0].retrievers[0], Retriever::Lookup);
+    }
 }

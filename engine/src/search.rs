@@ -78,24 +78,25 @@ pub fn mentions_article(query: &str) -> bool {
     })
 }
 
-/// Key under which two hits count as the same provision text.
+/// Key under which two hits count as the same provision: the same article
+/// (or plan section) of the same title, whichever source or version it came
+/// from; only the best-ranked one is shown. Units that are neither articles
+/// nor sections are never merged.
 pub fn dedup_key(
     title: &str,
     article: Option<u32>,
     suffix: Option<u32>,
     section: Option<&str>,
-    text: &str,
+    unit_id: &str,
 ) -> String {
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
-        .collect();
-    format!(
-        "{}|{:?}|{:?}|{:?}|{}",
-        normalize_title(title),
-        article,
-        suffix,
-        section,
-        compact
-    )
+    match (article, section) {
+        (None, None) => unit_id.to_string(),
+        _ => format!(
+            "{}|{:?}|{:?}|{:?}",
+            normalize_title(title),
+            article,
+            suffix,
+            section
+        ),
+    }
 }

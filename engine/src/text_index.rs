@@ -29,6 +29,10 @@ pub struct IndexedChunk {
     /// The unit's own heading (section title), if any.
     pub heading: String,
     pub text: String,
+    /// The first paragraph (an article's lead clause, a section's heading
+    /// line): it names the subject, so it is weighted on its own and is not
+    /// drowned by the length of a long enumeration.
+    pub lead: String,
     pub article: Option<u32>,
     pub article_suffix: Option<u32>,
     pub clause: Option<u32>,
@@ -85,6 +89,7 @@ struct Fields {
     heading: Field,
     heading_path: Field,
     body: Field,
+    lead: Field,
     article: Field,
     article_suffix: Field,
     clause: Field,
@@ -108,7 +113,8 @@ fn schema() -> (Schema, Fields) {
         doc_kind: b.add_text_field("doc_kind", STRING | STORED),
         heading: b.add_text_field("heading", text.clone()),
         heading_path: b.add_text_field("heading_path", STORED),
-        body: b.add_text_field("body", text),
+        body: b.add_text_field("body", text.clone()),
+        lead: b.add_text_field("lead", text),
         article: b.add_u64_field("article", stored_num.clone()),
         article_suffix: b.add_u64_field("article_suffix", stored_num.clone()),
         clause: b.add_u64_field("clause", stored_num),
@@ -267,6 +273,7 @@ impl TantivyIndex {
             heading_path: serde_json::from_str(&s(f.heading_path)).unwrap_or_default(),
             heading: s(f.heading),
             text: s(f.body),
+            lead: s(f.lead),
             article: n(f.article),
             article_suffix: n(f.article_suffix),
             clause: n(f.clause),
@@ -292,6 +299,7 @@ impl TextIndex for TantivyIndex {
                 serde_json::to_string(&c.heading_path).unwrap_or_else(|_| "[]".into()),
             );
             d.add_text(f.body, &c.text);
+            d.add_text(f.lead, &c.lead);
             if let Some(a) = c.article {
                 d.add_u64(f.article, a as u64);
             }
@@ -343,7 +351,12 @@ impl TextIndex for TantivyIndex {
         }
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in &terms {
-            for (field, boost) in [(f.body, 1.0f32), (f.heading, 0.8), (f.doc_title, 0.6)] {
+            for (field, boost) in [
+                (f.body, 1.0f32),
+                (f.lead, 0.5),
+                (f.heading, 0.8),
+                (f.doc_title, 0.6),
+            ] {
                 let q = TermQuery::new(
                     Term::from_field_text(field, t),
                     IndexRecordOption::WithFreqs,
@@ -430,6 +443,7 @@ mod tests {
             heading_path: vec!["第一章 总则".into()],
             heading: String::new(),
             text: text.into(),
+            lead: text.into(),
             article: Some(article),
             article_suffix: None,
             clause: None,

@@ -163,3 +163,57 @@ pub fn evaluate(engine: &Engine, gold: &[GoldQuery]) -> Result<Report, EvalError
     report.per_kind.values_mut().for_each(finish);
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use emkg_engine::{IndexedChunk, Retriever};
+
+    fn hit(title: &str, article: Option<u32>, section: Option<&str>) -> Hit {
+        Hit {
+            chunk: IndexedChunk {
+                unit_id: "u".into(),
+                doc_id: "d".into(),
+                doc_title: title.into(),
+                doc_kind: emkg_engine::ontology::DocKind::Law,
+                heading_path: vec![],
+                heading: String::new(),
+                text: String::new(),
+                lead: String::new(),
+                article,
+                article_suffix: None,
+                clause: None,
+                section: section.map(String::from),
+            },
+            score: 1.0,
+            retrievers: vec![Retriever::Bm25],
+        }
+    }
+
+    #[test]
+    fn gold_matching_normalises_titles() {
+        let g = GoldItem {
+            file: None,
+            title: "中华人民共和国安全生产法".into(),
+            article: Some(21),
+            section: None,
+        };
+        assert!(matches(&hit("《安全生产法》", Some(21), None), &g));
+        assert!(!matches(&hit("安全生产法", Some(22), None), &g));
+        assert!(!matches(&hit("消防法", Some(21), None), &g));
+        let p = GoldItem {
+            file: None,
+            title: "国家突发事件总体应急预案".into(),
+            article: None,
+            section: Some("1.4".into()),
+        };
+        assert!(matches(
+            &hit("国家突发事件总体应急预案", None, Some("1.4")),
+            &p
+        ));
+        assert!(!matches(
+            &hit("国家突发事件总体应急预案", None, Some("1.3")),
+            &p
+        ));
+    }
+}
