@@ -1,6 +1,8 @@
 //! End-to-end tests: drive the real `emkg` binary and the real HTTP server,
 //! each test in a fresh temporary folder, no network beyond loopback.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -48,7 +50,7 @@ fn cn(n: u32) -> String {
         1..=9 => D[n as usize].into(),
         10 => "十".into(),
         11..=19 => format!("十{}", D[(n % 10) as usize]),
-        _ if n % 10 == 0 => format!("{}十", D[(n / 10) as usize]),
+        _ if n.is_multiple_of(10) => format!("{}十", D[(n / 10) as usize]),
         _ => format!("{}十{}", D[(n / 10) as usize], D[(n % 10) as usize]),
     }
 }
@@ -403,7 +405,7 @@ fn dechunk(mut s: &str) -> String {
             break;
         }
         out.push_str(&rest[..n]);
-        s = &rest[n..].trim_start_matches("\r\n");
+        s = rest[n..].trim_start_matches("\r\n");
     }
     out
 }

@@ -163,7 +163,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn open(data: &PathBuf) -> Result<Engine> {
+fn open(data: &std::path::Path) -> Result<Engine> {
     Engine::open(data).with_context(|| format!("无法打开数据目录 {}", data.display()))
 }
 

@@ -63,7 +63,7 @@ pub fn decode_text(path: &Path, bytes: &[u8]) -> Result<Decoded> {
 
 /// UTF-16 without a BOM: ASCII-range code units leave every other byte zero.
 fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
-    if bytes.len() < 4 || bytes.len() % 2 != 0 {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let pairs = bytes.len() / 2;

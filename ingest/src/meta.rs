@@ -421,14 +421,8 @@ pub fn dates(head: &str, body_tail: &str) -> DocDates {
         }
         if seg.contains("修正") || seg.contains("修订") || seg.contains("修改") {
             d.amended = Some(f.iso.clone());
-        } else if seg.contains("通过")
-            || seg.contains("公布")
-            || seg.contains("发布")
-            || seg.contains("印发")
-        {
-            if d.promulgated.is_none() {
-                d.promulgated = Some(f.iso.clone());
-            }
+        } else if ["通过", "公布", "发布", "印发"].iter().any(|k| seg.contains(k)) && d.promulgated.is_none() {
+            d.promulgated = Some(f.iso.clone());
         }
     }
     if d.promulgated.is_none() {

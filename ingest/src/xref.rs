@@ -105,14 +105,7 @@ pub fn provision_at(chars: &[char], from: usize) -> Option<ProvisionRef> {
 }
 
 fn starts_with(chars: &[char], at: usize, s: &str) -> bool {
-    let mut k = at;
-    for c in s.chars() {
-        if chars.get(k) != Some(&c) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+    s.chars().enumerate().all(|(k, c)| chars.get(at + k) == Some(&c))
 }
 
 /// Finds cross-references in `text`, attributing each to the innermost unit
@@ -222,8 +215,8 @@ pub fn find_refs(text: &str, units: &[Unit]) -> Vec<CrossRef> {
 fn innermost(units: &[Unit], pos: usize) -> Option<&Unit> {
     units
         .iter()
-        .filter(|u| u.span.0 <= pos && pos < u.span.1 && !u.kind.is_container())
-        .last()
+        .rev()
+        .find(|u| u.span.0 <= pos && pos < u.span.1 && !u.kind.is_container())
 }
 
 /// Resolves references to this document against its own units: the most

@@ -3,6 +3,8 @@
 //! references — or the error). Set `UPDATE_GOLDEN=1` to rewrite the expected
 //! files, then review the diff.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use emkg_ingest::{load_file, IngestOptions};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
