@@ -264,6 +264,18 @@ fn bad_input_never_harms_the_store() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("跳过"), "{stdout}");
     assert_eq!(json(&["stats", "--data", &d, "--json"]), before);
+    // A file over the configured size limit is refused, the store untouched.
+    let law = f.input.join("shili_fa.md").display().to_string();
+    let r = json(&["ingest", &law, "--data", &d, "--max-file-mb", "0", "--json"]);
+    assert_eq!(r["files_skipped"], 1);
+    assert!(
+        r["files"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("文件过大"),
+        "{r:#}"
+    );
+    assert_eq!(json(&["stats", "--data", &d, "--json"]), before);
 }
 
 #[test]

@@ -421,7 +421,11 @@ pub fn dates(head: &str, body_tail: &str) -> DocDates {
         }
         if seg.contains("修正") || seg.contains("修订") || seg.contains("修改") {
             d.amended = Some(f.iso.clone());
-        } else if ["通过", "公布", "发布", "印发"].iter().any(|k| seg.contains(k)) && d.promulgated.is_none() {
+        } else if ["通过", "公布", "发布", "印发"]
+            .iter()
+            .any(|k| seg.contains(k))
+            && d.promulgated.is_none()
+        {
             d.promulgated = Some(f.iso.clone());
         }
     }

@@ -105,7 +105,9 @@ pub fn provision_at(chars: &[char], from: usize) -> Option<ProvisionRef> {
 }
 
 fn starts_with(chars: &[char], at: usize, s: &str) -> bool {
-    s.chars().enumerate().all(|(k, c)| chars.get(at + k) == Some(&c))
+    s.chars()
+        .enumerate()
+        .all(|(k, c)| chars.get(at + k) == Some(&c))
 }
 
 /// Finds cross-references in `text`, attributing each to the innermost unit
