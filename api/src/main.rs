@@ -64,6 +64,25 @@ enum Command {
         data: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: String,
+        /// SPARQL endpoint: time limit per query, in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        sparql_timeout_s: f64,
+        /// SPARQL endpoint: most solutions returned.
+        #[arg(long, default_value_t = 10_000)]
+        sparql_max_results: usize,
+    },
+    /// 对知识图谱执行只读 SPARQL 查询（输出 SPARQL JSON 结果）
+    Sparql {
+        query: String,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// json or csv
+        #[arg(long, default_value = "json")]
+        format: String,
+        #[arg(long, default_value_t = 60.0)]
+        timeout_s: f64,
+        #[arg(long, default_value_t = 100_000)]
+        max_results: usize,
     },
     /// 评测
     Eval {
@@ -148,7 +167,26 @@ fn run(cli: Cli) -> Result<()> {
             json,
         } => search(&query, data, k, kind, json),
         Command::Stats { data, json } => stats(data, json),
-        Command::Serve { data, addr } => serve(data, &addr),
+        Command::Serve {
+            data,
+            addr,
+            sparql_timeout_s,
+            sparql_max_results,
+        } => serve(
+            data,
+            &addr,
+            emkg_engine::QueryLimits {
+                timeout: std::time::Duration::from_secs_f64(sparql_timeout_s.max(0.001)),
+                max_results: sparql_max_results,
+            },
+        ),
+        Command::Sparql {
+            query,
+            data,
+            format,
+            timeout_s,
+            max_results,
+        } => sparql(&query, data, &format, timeout_s, max_results),
         Command::Eval {
             what: EvalCommand::Retrieval { gold, data, misses },
         } => eval_retrieval(gold, data, misses),
@@ -322,9 +360,39 @@ fn stats(data: PathBuf, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn serve(data: PathBuf, addr: &str) -> Result<()> {
+fn sparql(
+    query: &str,
+    data: PathBuf,
+    format: &str,
+    timeout_s: f64,
+    max_results: usize,
+) -> Result<()> {
     let engine = open(&data)?;
-    let state = Arc::new(server::AppState { engine });
+    let format = match format {
+        "json" => emkg_engine::ResultFormat::Json,
+        "csv" => emkg_engine::ResultFormat::Csv,
+        other => anyhow::bail!("未知的输出格式：{other}（可选 json、csv）"),
+    };
+    let limits = emkg_engine::QueryLimits {
+        timeout: std::time::Duration::from_secs_f64(timeout_s.max(0.001)),
+        max_results,
+    };
+    let out = engine.sparql(query, &limits, format)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&out.body)?;
+    writeln!(stdout)?;
+    if out.truncated {
+        eprintln!("提示：结果超过 {max_results} 条，已截断。");
+    }
+    Ok(())
+}
+
+fn serve(data: PathBuf, addr: &str, sparql_limits: emkg_engine::QueryLimits) -> Result<()> {
+    let engine = open(&data)?;
+    let state = Arc::new(server::AppState {
+        engine,
+        sparql_limits,
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -337,6 +405,7 @@ fn serve(data: PathBuf, addr: &str) -> Result<()> {
         println!("emkg 服务已启动：http://{local}");
         println!("  GET http://{local}/health");
         println!("  GET http://{local}/v1/search?q=安全生产法第二十一条&k=5");
+        println!("  GET/POST http://{local}/sparql （SPARQL 1.1 协议，只读）");
         std::io::stdout().flush()?;
         axum::serve(listener, server::router(state))
             .with_graceful_shutdown(shutdown())

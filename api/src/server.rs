@@ -3,7 +3,7 @@
 
 use crate::wire;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,12 +13,14 @@ use std::sync::Arc;
 
 pub struct AppState {
     pub engine: Engine,
+    pub sparql_limits: emkg_engine::QueryLimits,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/v1/search", get(search))
+        .route("/sparql", get(sparql_get).post(sparql_post))
         .fallback(not_found)
         .with_state(state)
 }
@@ -124,4 +126,106 @@ async fn search(
             message: format!("检索任务失败：{e}"),
         })??;
     Ok(Json(wire::search_response(&hits.0, &hits.1)))
+}
+
+#[derive(Deserialize)]
+pub struct SparqlParams {
+    query: Option<String>,
+    update: Option<String>,
+}
+
+/// Picks JSON or CSV from the Accept header (JSON by default).
+fn result_format(headers: &HeaderMap) -> emkg_engine::ResultFormat {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if accept.contains("text/csv") && !accept.contains("sparql-results+json") {
+        emkg_engine::ResultFormat::Csv
+    } else {
+        emkg_engine::ResultFormat::Json
+    }
+}
+
+async fn sparql_get(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(p): Query<SparqlParams>,
+) -> Result<Response, ApiError> {
+    run_sparql(state, &headers, p).await
+}
+
+/// SPARQL 1.1 Protocol POST: a form (`query=`) or a raw `application/sparql-query` body.
+async fn sparql_post(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let p = if ct.starts_with("application/sparql-query") {
+        SparqlParams {
+            query: Some(String::from_utf8_lossy(&body).to_string()),
+            update: None,
+        }
+    } else if ct.starts_with("application/sparql-update") {
+        SparqlParams {
+            query: None,
+            update: Some(String::new()),
+        }
+    } else if ct.starts_with("application/x-www-form-urlencoded") {
+        serde_urlencoded::from_bytes(&body)
+            .map_err(|e| bad_request(&format!("表单格式错误：{e}")))?
+    } else {
+        return Err(ApiError {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: "unsupported_media_type",
+            message:
+                "请使用 application/sparql-query 或 application/x-www-form-urlencoded 提交查询"
+                    .into(),
+        });
+    };
+    run_sparql(state, &headers, p).await
+}
+
+async fn run_sparql(
+    state: Arc<AppState>,
+    headers: &HeaderMap,
+    p: SparqlParams,
+) -> Result<Response, ApiError> {
+    if p.update.is_some() {
+        return Err(ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "update_refused",
+            message: "此端点只读，不接受 SPARQL 更新".into(),
+        });
+    }
+    let Some(query) = p.query.filter(|q| !q.trim().is_empty()) else {
+        return Err(bad_request("缺少参数 query"));
+    };
+    let format = result_format(headers);
+    let out = tokio::task::spawn_blocking(move || {
+        state.engine.sparql(&query, &state.sparql_limits, format)
+    })
+    .await
+    .map_err(|e| ApiError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "internal",
+        message: format!("查询任务失败：{e}"),
+    })??;
+    let mut resp = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, out.content_type)],
+        out.body,
+    )
+        .into_response();
+    if out.truncated {
+        if let Ok(v) = axum::http::HeaderValue::from_str("true") {
+            resp.headers_mut().insert("x-emkg-truncated", v);
+        }
+    }
+    Ok(resp)
 }

@@ -24,6 +24,8 @@ pub enum EngineError {
     Corrupt { path: PathBuf, reason: String },
     #[error("全文索引错误：{0}")]
     Index(String),
+    #[error("知识图谱存储错误：{0}")]
+    Graph(String),
     #[error("查询无效：{0}")]
     BadQuery(String),
     #[error("文档不存在：{0}")]

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod error;
+pub mod graph;
 pub mod search;
 pub mod store;
 pub mod text_index;
@@ -22,6 +23,7 @@ pub mod text_index;
 pub use emkg_ingest as ingest;
 pub use emkg_ontology as ontology;
 pub use error::{EngineError, Result};
+pub use graph::{GraphStore, OxigraphGraph, QueryLimits, QueryOutput, ResultFormat};
 pub use text_index::{Filter, IndexedChunk, TantivyIndex, TextIndex};
 
 use emkg_ingest::{Document, IngestOptions};
@@ -175,6 +177,8 @@ pub struct Engine {
     dir: DataDir,
     catalog: Catalog,
     index: Box<dyn TextIndex>,
+    /// The knowledge graph; `Err` holds why it could not be opened (read paths).
+    graph: std::result::Result<Box<dyn GraphStore>, String>,
 }
 
 impl Engine {
@@ -185,13 +189,18 @@ impl Engine {
         let dir = DataDir::open(root, true)?;
         let catalog = dir.load_catalog()?;
         let index = Box::new(TantivyIndex::open_in_dir(&dir.index_dir())?);
+        let graph: Box<dyn GraphStore> = Box::new(OxigraphGraph::open(&dir.graph_dir())?);
         let mut e = Engine {
             dir,
             catalog,
             index,
+            graph: Ok(graph),
         };
         if e.index.generation()?.unwrap_or(0) != e.catalog.generation {
             e.rebuild_index()?;
+        }
+        if e.graph()?.generation()?.unwrap_or(0) != e.catalog.generation {
+            e.rebuild_graph()?;
         }
         Ok(e)
     }
@@ -201,10 +210,19 @@ impl Engine {
         let dir = DataDir::open(root, false)?;
         let catalog = dir.load_catalog()?;
         let index = Box::new(TantivyIndex::open_in_dir(&dir.index_dir())?);
+        let graph_dir = dir.graph_dir();
+        let graph: std::result::Result<Box<dyn GraphStore>, String> = if graph_dir.exists() {
+            OxigraphGraph::open_read_only(&graph_dir)
+                .map(|g| Box::new(g) as Box<dyn GraphStore>)
+                .map_err(|e| e.to_string())
+        } else {
+            Err("数据目录中没有知识图谱，请重新运行 emkg ingest".into())
+        };
         Ok(Engine {
             dir,
             catalog,
             index,
+            graph,
         })
     }
 
@@ -229,6 +247,43 @@ impl Engine {
             self.index.replace_document(&id, &chunks_of(&d))?;
         }
         self.index.commit(self.catalog.generation)
+    }
+
+    fn graph(&self) -> Result<&dyn GraphStore> {
+        self.graph
+            .as_deref()
+            .map_err(|e| EngineError::Graph(e.clone()))
+    }
+
+    /// Rebuilds the knowledge graph from the documents in the store.
+    pub fn rebuild_graph(&mut self) -> Result<()> {
+        for stale in self.dir.stored_ids()? {
+            if !self.catalog.docs.contains_key(&stale) {
+                self.graph()?.remove_document(&stale)?;
+            }
+        }
+        let ids: Vec<String> = self.catalog.docs.keys().cloned().collect();
+        for id in ids {
+            let d = self.dir.load_document(&id)?;
+            self.graph()?
+                .replace_document(&id, graph::document_triples(&d)?)?;
+        }
+        self.graph()?.set_generation(self.catalog.generation)
+    }
+
+    /// Runs a read-only SPARQL query over the knowledge graph.
+    pub fn sparql(
+        &self,
+        query: &str,
+        limits: &QueryLimits,
+        format: ResultFormat,
+    ) -> Result<QueryOutput> {
+        self.graph()?.query(query, limits, format)
+    }
+
+    /// Number of quads in the knowledge graph.
+    pub fn graph_len(&self) -> Result<usize> {
+        self.graph()?.len()
     }
 
     /// Ingests files and folders. Per-file problems are reported in the
@@ -328,6 +383,9 @@ impl Engine {
         self.resolve_external_refs(&mut doc);
         self.dir.save_document(&doc)?;
         self.index.replace_document(&doc.id, &chunks_of(&doc))?;
+        // One transaction per document: its named graph is replaced whole.
+        self.graph()?
+            .replace_document(&doc.id, graph::document_triples(&doc)?)?;
         let entry = store::entry_for(&doc, source_key);
         let report = DocReport {
             id: doc.id.clone(),
@@ -359,6 +417,7 @@ impl Engine {
     pub fn commit(&mut self) -> Result<()> {
         self.catalog.generation += 1;
         self.index.commit(self.catalog.generation)?;
+        self.graph()?.set_generation(self.catalog.generation)?;
         self.dir.save_catalog(&self.catalog)
     }
 

@@ -6,6 +6,7 @@
 //! DATA/catalog.json      one entry per document (id, source, hash, summary) + generation
 //! DATA/docs/<id>.json    each parsed document: the system of record
 //! DATA/index/            tantivy full-text index, derived and rebuildable
+//! DATA/graph/            oxigraph (RocksDB) knowledge graph, derived and rebuildable
 //! ```
 //! Every file is replaced atomically (write to a temporary file, fsync,
 //! rename), so a crash leaves either the old or the new version. The index
@@ -130,6 +131,10 @@ impl DataDir {
 
     pub fn index_dir(&self) -> PathBuf {
         self.root.join("index")
+    }
+
+    pub fn graph_dir(&self) -> PathBuf {
+        self.root.join("graph")
     }
 
     fn doc_path(&self, id: &str) -> PathBuf {

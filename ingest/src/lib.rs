@@ -23,6 +23,7 @@
 pub mod china_law;
 pub mod decode;
 pub mod error;
+pub mod extract;
 pub mod meta;
 pub mod model;
 pub mod normalize;
@@ -326,7 +327,7 @@ pub fn parse_text(
     let doc_number = meta::doc_number(&head, issuer.as_deref());
     let version = dates.amended.clone().or(dates.promulgated.clone());
     let _ = body_start_char;
-    Document {
+    let mut doc = Document {
         id: id.to_string(),
         title,
         kind,
@@ -341,7 +342,10 @@ pub fn parse_text(
         units: parsed.units,
         xrefs,
         diagnostics: parsed.diagnostics,
-    }
+        facts: extract::Facts::default(),
+    };
+    doc.facts = extract::extract(&doc);
+    doc
 }
 
 /// A unit's text without the text of its child units.

@@ -49,6 +49,9 @@ pub struct Document {
     pub xrefs: Vec<CrossRef>,
     /// Problems noticed while parsing; the document is still usable.
     pub diagnostics: Vec<String>,
+    /// Facts extracted from the text, each with its evidence span.
+    #[serde(default)]
+    pub facts: crate::extract::Facts,
 }
 
 /// One structural unit: 编/章/节/条/款/项/目 or a numbered section.

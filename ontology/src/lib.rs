@@ -5,6 +5,9 @@
 //! with their wire names and Chinese labels. It does no I/O and names no
 //! storage backend; every other crate may depend on it.
 
+pub mod taxonomy;
+pub mod vocab;
+
 use serde::{Deserialize, Serialize};
 
 /// The kind of a source document. Ordered roughly by legal rank, highest first.

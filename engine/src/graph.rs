@@ -1,0 +1,657 @@
+//! The knowledge graph: [`GraphStore`] and its oxigraph implementation.
+//!
+//! Each document lives in its own named graph (`https://emkg.local/graph/<doc>`),
+//! replaced in one transaction on re-ingest. The vocabulary is loaded into
+//! `https://emkg.local/graph/ontology`. Queries see the union of all graphs as
+//! their default graph. Like the text index, the graph is derived data: it is
+//! rebuilt from the stored documents when its generation lags the catalog.
+
+use crate::error::{EngineError, Result};
+use emkg_ingest::extract::{Evidence, NormKind, Threshold};
+use emkg_ingest::Document;
+use emkg_ontology::vocab::{self, actor_iri, id_iri, term};
+use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
+use oxigraph::model::{GraphNameRef, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
+use oxigraph::store::Store;
+use std::path::Path;
+use std::time::Duration;
+
+/// How results are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFormat {
+    Json,
+    Csv,
+}
+
+/// Limits for one query.
+#[derive(Debug, Clone)]
+pub struct QueryLimits {
+    pub timeout: Duration,
+    /// Most solutions (or triples) returned.
+    pub max_results: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            timeout: Duration::from_secs(10),
+            max_results: 10_000,
+        }
+    }
+}
+
+/// A serialised query result.
+#[derive(Debug, Clone)]
+pub struct QueryOutput {
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// Whether `max_results` cut the result.
+    pub truncated: bool,
+}
+
+/// The triples of one document: its own, and those about shared nodes
+/// (actors, departments) that many documents mention. Shared triples go to
+/// one shared graph so that a query over the union sees each of them once.
+#[derive(Debug, Default)]
+pub struct DocTriples {
+    pub own: Vec<(NamedOrBlankNode, NamedNode, Term)>,
+    pub shared: Vec<(NamedOrBlankNode, NamedNode, Term)>,
+}
+
+const SHARED_GRAPH: &str = "https://emkg.local/graph/shared";
+
+/// A graph store of per-document named graphs.
+pub trait GraphStore: Send + Sync {
+    /// Replaces the named graph of `doc_id` with `triples`, atomically.
+    fn replace_document(&self, doc_id: &str, triples: DocTriples) -> Result<()>;
+    fn remove_document(&self, doc_id: &str) -> Result<()>;
+    /// Records the catalog generation the graph reflects.
+    fn set_generation(&self, generation: u64) -> Result<()>;
+    fn generation(&self) -> Result<Option<u64>>;
+    /// Runs a read-only SPARQL query over the union of all graphs.
+    fn query(
+        &self,
+        sparql: &str,
+        limits: &QueryLimits,
+        format: ResultFormat,
+    ) -> Result<QueryOutput>;
+    /// Number of quads.
+    fn len(&self) -> Result<usize>;
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+}
+
+const META_GRAPH: &str = "https://emkg.local/graph/meta";
+
+fn err(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Graph(e.to_string())
+}
+
+fn nn(iri: &str) -> Result<NamedNode> {
+    NamedNode::new(iri).map_err(|e| EngineError::Graph(format!("无效 IRI {iri}：{e}")))
+}
+
+/// oxigraph: RocksDB on disk, or in memory.
+pub struct OxigraphGraph {
+    store: Store,
+}
+
+impl OxigraphGraph {
+    /// Opens (creating) the store in `dir` for writing and loads the vocabulary.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let store = Store::open(dir).map_err(err)?;
+        let g = OxigraphGraph { store };
+        g.load_ontology()?;
+        Ok(g)
+    }
+
+    /// Opens an existing store for reading only (no writer may run meanwhile).
+    pub fn open_read_only(dir: &Path) -> Result<Self> {
+        let store = Store::open_read_only(dir).map_err(err)?;
+        Ok(OxigraphGraph { store })
+    }
+
+    pub fn in_memory() -> Result<Self> {
+        let g = OxigraphGraph {
+            store: Store::new().map_err(err)?,
+        };
+        g.load_ontology()?;
+        Ok(g)
+    }
+
+    fn load_ontology(&self) -> Result<()> {
+        let graph = nn(vocab::ONTOLOGY_GRAPH)?;
+        let parser = RdfParser::from_format(RdfFormat::Turtle).with_default_graph(graph.clone());
+        let mut t = self.store.start_transaction().map_err(err)?;
+        t.clear_graph(GraphNameRef::NamedNode(graph.as_ref()))
+            .map_err(err)?;
+        t.load_from_slice(parser, vocab::TTL.as_bytes())
+            .map_err(err)?;
+        t.commit().map_err(err)
+    }
+}
+
+impl GraphStore for OxigraphGraph {
+    fn replace_document(&self, doc_id: &str, triples: DocTriples) -> Result<()> {
+        let graph = nn(&vocab::graph_iri(doc_id))?;
+        let shared = nn(SHARED_GRAPH)?;
+        let mut t = self.store.start_transaction().map_err(err)?;
+        t.clear_graph(GraphNameRef::NamedNode(graph.as_ref()))
+            .map_err(err)?;
+        for (s, p, o) in triples.own {
+            t.insert(&Quad::new(s, p, o, graph.clone()));
+        }
+        for (s, p, o) in triples.shared {
+            t.insert(&Quad::new(s, p, o, shared.clone()));
+        }
+        t.commit().map_err(err)
+    }
+
+    fn remove_document(&self, doc_id: &str) -> Result<()> {
+        let graph = nn(&vocab::graph_iri(doc_id))?;
+        let mut t = self.store.start_transaction().map_err(err)?;
+        t.clear_graph(GraphNameRef::NamedNode(graph.as_ref()))
+            .map_err(err)?;
+        t.commit().map_err(err)
+    }
+
+    fn set_generation(&self, generation: u64) -> Result<()> {
+        let graph = nn(META_GRAPH)?;
+        let mut t = self.store.start_transaction().map_err(err)?;
+        t.clear_graph(GraphNameRef::NamedNode(graph.as_ref()))
+            .map_err(err)?;
+        t.insert(&Quad::new(
+            nn(META_GRAPH)?,
+            nn(&term("generation"))?,
+            Literal::from(generation as i64),
+            graph,
+        ));
+        t.commit().map_err(err)
+    }
+
+    fn generation(&self) -> Result<Option<u64>> {
+        let g = nn(META_GRAPH)?;
+        let p = nn(&term("generation"))?;
+        for q in self.store.quads_for_pattern(
+            Some(g.as_ref().into()),
+            Some(p.as_ref()),
+            None,
+            Some(GraphNameRef::NamedNode(g.as_ref())),
+        ) {
+            let q = q.map_err(err)?;
+            if let Term::Literal(l) = q.object {
+                return Ok(l.value().parse().ok());
+            }
+        }
+        Ok(None)
+    }
+
+    fn query(
+        &self,
+        sparql: &str,
+        limits: &QueryLimits,
+        format: ResultFormat,
+    ) -> Result<QueryOutput> {
+        let token = CancellationToken::new();
+        let mut evaluator = SparqlEvaluator::new().with_cancellation_token(token.clone());
+        // Common prefixes are predeclared so that short queries work as typed.
+        for (p, iri) in [
+            ("emkg", vocab::NS),
+            ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+            ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
+            ("xsd", vocab::XSD),
+            ("owl", "http://www.w3.org/2002/07/owl#"),
+        ] {
+            evaluator = evaluator.with_prefix(p, iri).map_err(err)?;
+        }
+        let mut prepared = evaluator.parse_query(sparql).map_err(|e| {
+            let msg = e.to_string();
+            if sparql.to_ascii_uppercase().contains("INSERT")
+                || sparql.to_ascii_uppercase().contains("DELETE")
+            {
+                EngineError::BadQuery(
+                    "只允许只读查询（SELECT/ASK/CONSTRUCT/DESCRIBE），不接受更新操作".into(),
+                )
+            } else {
+                EngineError::BadQuery(format!("SPARQL 语法错误：{msg}"))
+            }
+        })?;
+        prepared.dataset_mut().set_default_graph_as_union();
+        // A timer cancels the evaluation when the time is up.
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let timeout = limits.timeout;
+        let timer_token = token.clone();
+        let timer = std::thread::spawn(move || {
+            if done_rx.recv_timeout(timeout).is_err() {
+                timer_token.cancel();
+            }
+        });
+        let result = run_query(
+            prepared.on_store(&self.store).execute(),
+            limits,
+            format,
+            timeout,
+        );
+        let _ = done_tx.send(());
+        let _ = timer.join();
+        result
+    }
+
+    fn len(&self) -> Result<usize> {
+        self.store.len().map_err(err)
+    }
+}
+
+fn eval_err(e: oxigraph::sparql::QueryEvaluationError, timeout: Duration) -> EngineError {
+    match e {
+        oxigraph::sparql::QueryEvaluationError::Cancelled => EngineError::BadQuery(format!(
+            "查询超时（超过 {} 秒），已取消",
+            timeout.as_secs_f64()
+        )),
+        other => EngineError::BadQuery(format!("查询执行失败：{other}")),
+    }
+}
+
+fn run_query(
+    results: std::result::Result<QueryResults<'_>, oxigraph::sparql::QueryEvaluationError>,
+    limits: &QueryLimits,
+    format: ResultFormat,
+    timeout: Duration,
+) -> Result<QueryOutput> {
+    let results = results.map_err(|e| eval_err(e, timeout))?;
+    let (fmt, ct) = match format {
+        ResultFormat::Json => (QueryResultsFormat::Json, "application/sparql-results+json"),
+        ResultFormat::Csv => (QueryResultsFormat::Csv, "text/csv; charset=utf-8"),
+    };
+    match results {
+        QueryResults::Boolean(b) => {
+            let body = QueryResultsSerializer::from_format(fmt)
+                .serialize_boolean_to_writer(Vec::new(), b)
+                .map_err(err)?;
+            Ok(QueryOutput {
+                content_type: ct,
+                body,
+                truncated: false,
+            })
+        }
+        QueryResults::Solutions(solutions) => {
+            let vars = solutions.variables().to_vec();
+            let mut ser = QueryResultsSerializer::from_format(fmt)
+                .serialize_solutions_to_writer(Vec::new(), vars)
+                .map_err(err)?;
+            let mut truncated = false;
+            for (n, s) in solutions.enumerate() {
+                if n >= limits.max_results {
+                    truncated = true;
+                    break;
+                }
+                let s = s.map_err(|e| eval_err(e, timeout))?;
+                ser.serialize(&s).map_err(err)?;
+            }
+            Ok(QueryOutput {
+                content_type: ct,
+                body: ser.finish().map_err(err)?,
+                truncated,
+            })
+        }
+        QueryResults::Graph(triples) => {
+            let mut ser = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(Vec::new());
+            let mut truncated = false;
+            for (n, t) in triples.enumerate() {
+                if n >= limits.max_results {
+                    truncated = true;
+                    break;
+                }
+                let t = t.map_err(|e| eval_err(e, timeout))?;
+                ser.serialize_triple(&t).map_err(err)?;
+            }
+            Ok(QueryOutput {
+                content_type: "application/n-triples",
+                body: ser.finish().map_err(err)?,
+                truncated,
+            })
+        }
+    }
+}
+
+/// Builds the triples of a document: the document, its units and links,
+/// and every extracted fact with its provenance.
+pub fn document_triples(doc: &Document) -> Result<DocTriples> {
+    let mut b = Builder::default();
+    let d = nn(&id_iri(&doc.id))?;
+    b.typ(&d, vocab::doc_class(doc.kind))?;
+    if doc.kind == emkg_ontology::DocKind::Plan {
+        if let Some(c) = vocab::plan_class(&doc.title) {
+            b.typ(&d, c)?;
+        }
+    }
+    b.lit(&d, "title", Literal::new_simple_literal(&doc.title))?;
+    b.lit(
+        &d,
+        "shortTitle",
+        Literal::new_simple_literal(emkg_ontology::normalize_title(&doc.title)),
+    )?;
+    b.label(&d, &doc.title)?;
+    let opt = |b: &mut Builder, p: &str, v: &Option<String>| -> Result<()> {
+        if let Some(v) = v {
+            b.lit(&d, p, Literal::new_simple_literal(v))?;
+        }
+        Ok(())
+    };
+    opt(&mut b, "issuer", &doc.issuer)?;
+    opt(&mut b, "docNumber", &doc.doc_number)?;
+    opt(&mut b, "version", &doc.version)?;
+    opt(&mut b, "status", &doc.status)?;
+    for (p, v) in [
+        ("promulgated", &doc.dates.promulgated),
+        ("effective", &doc.dates.effective),
+        ("amended", &doc.dates.amended),
+    ] {
+        if let Some(v) = v {
+            b.lit(
+                &d,
+                p,
+                Literal::new_typed_literal(v, nn(&format!("{}date", vocab::XSD))?),
+            )?;
+        }
+    }
+    b.lit(
+        &d,
+        "sourcePath",
+        Literal::new_simple_literal(&doc.source.path),
+    )?;
+    b.lit(
+        &d,
+        "contentHash",
+        Literal::new_simple_literal(&doc.content_hash),
+    )?;
+
+    for u in &doc.units {
+        let s = nn(&id_iri(&u.id))?;
+        b.typ(&s, vocab::unit_class(u.kind))?;
+        b.lit(&s, "unitId", Literal::new_simple_literal(&u.id))?;
+        b.obj(&s, "inDocument", &d)?;
+        b.label(&s, &u.label)?;
+        if let Some(p) = u.parent.and_then(|p| doc.units.get(p)) {
+            b.obj(&s, "partOf", &nn(&id_iri(&p.id))?)?;
+        }
+        for (p, v) in [
+            ("articleNumber", u.article),
+            ("clauseNumber", u.clause),
+            ("itemNumber", u.item),
+        ] {
+            if let Some(v) = v {
+                b.lit(&s, p, Literal::from(v as i64))?;
+            }
+        }
+        if let Some(sec) = &u.section {
+            b.lit(&s, "sectionNumber", Literal::new_simple_literal(sec))?;
+        }
+        if let Some(h) = &u.heading {
+            b.lit(&s, "heading", Literal::new_simple_literal(h))?;
+        }
+        if !u.kind.is_container() {
+            b.lit(&s, "text", Literal::new_simple_literal(&u.text))?;
+        }
+        b.span(&s, u.span)?;
+        if !u.responsible.is_empty() {
+            b.typ(&s, "Task")?;
+            for dept in &u.responsible {
+                let a = nn(&actor_iri(dept))?;
+                b.obj(&s, "responsibleDepartment", &a)?;
+                b.shared(&a, vocab::RDF_TYPE, nn(&term("Department"))?.into())?;
+                b.shared(
+                    &a,
+                    vocab::RDFS_LABEL,
+                    Literal::new_simple_literal(dept).into(),
+                )?;
+            }
+        }
+    }
+    for (n, r) in doc.xrefs.iter().enumerate() {
+        let c = nn(&id_iri(&format!("{}/ref{n}", doc.id)))?;
+        b.typ(&c, "Citation")?;
+        b.provenance(&c, &r.from, r.span, &r.raw)?;
+        if let Some(t) = &r.doc_title {
+            b.lit(&c, "citedTitle", Literal::new_simple_literal(t))?;
+        }
+        if let Some(t) = &r.resolved {
+            let target = nn(&id_iri(t))?;
+            b.obj(&c, "target", &target)?;
+            b.obj(&nn(&id_iri(&r.from))?, "cites", &target)?;
+        }
+    }
+
+    let f = &doc.facts;
+    let fact = |kind: &str, n: usize| nn(&id_iri(&format!("{}/{kind}{n}", doc.id)));
+    for (n, x) in f.norms.iter().enumerate() {
+        let s = fact("norm", n)?;
+        b.typ(
+            &s,
+            match x.kind {
+                NormKind::Obligation => "Obligation",
+                NormKind::Prohibition => "Prohibition",
+                NormKind::Permission => "Permission",
+            },
+        )?;
+        b.evidence(&s, &x.ev)?;
+        b.lit(&s, "modal", Literal::new_simple_literal(&x.modal))?;
+        if let Some(subj) = &x.subject {
+            b.actor(&s, "binds", subj)?;
+        }
+    }
+    for (n, p) in f.penalties.iter().enumerate() {
+        let s = fact("penalty", n)?;
+        b.typ(&s, "Penalty")?;
+        b.evidence(&s, &p.ev)?;
+        b.lit(&s, "penaltyKind", Literal::new_simple_literal(&p.kind))?;
+        for (prop, v) in [
+            ("minAmount", p.min_amount),
+            ("maxAmount", p.max_amount),
+            ("minMultiple", p.min_multiple),
+            ("maxMultiple", p.max_multiple),
+            ("minPercent", p.min_percent),
+            ("maxPercent", p.max_percent),
+        ] {
+            if let Some(v) = v {
+                b.lit(&s, prop, decimal(v)?)?;
+            }
+        }
+        if let Some(base) = &p.base {
+            b.lit(&s, "multipleOf", Literal::new_simple_literal(base))?;
+        }
+        if let Some(t) = &p.target {
+            b.actor(&s, "penaltyTarget", t)?;
+        }
+        for (unit, method) in &p.sanctions {
+            b.obj(&s, "sanctions", &nn(&id_iri(unit))?)?;
+            b.lit(&s, "sanctionMethod", Literal::new_simple_literal(method))?;
+        }
+    }
+    for (n, x) in f.deadlines.iter().enumerate() {
+        let s = fact("deadline", n)?;
+        b.typ(&s, "Deadline")?;
+        b.evidence(&s, &x.ev)?;
+        b.lit(&s, "value", decimal(x.value)?)?;
+        b.lit(&s, "timeUnit", Literal::new_simple_literal(&x.unit))?;
+        b.lit(&s, "isReporting", Literal::from(x.reporting))?;
+    }
+    for (n, t) in f.thresholds.iter().enumerate() {
+        let s = fact("threshold", n)?;
+        b.threshold(&s, t)?;
+    }
+    for (n, r) in f.counting_rules.iter().enumerate() {
+        let s = fact("countingRule", n)?;
+        b.typ(&s, "CountingRule")?;
+        b.evidence(&s, &r.ev)?;
+        if let Some(v) = r.above_inclusive {
+            b.lit(&s, "aboveIncludesBound", Literal::from(v))?;
+        }
+        if let Some(v) = r.below_inclusive {
+            b.lit(&s, "belowIncludesBound", Literal::from(v))?;
+        }
+    }
+    for (n, g) in f.grades.iter().enumerate() {
+        let s = fact("grade", n)?;
+        b.typ(&s, "GradeDefinition")?;
+        b.evidence(&s, &g.ev)?;
+        b.obj(&s, "grade", &nn(&term(&g.grade))?)?;
+        for (k, t) in g.thresholds.iter().enumerate() {
+            let ts = nn(&id_iri(&format!("{}/grade{n}.t{k}", doc.id)))?;
+            b.threshold(&ts, t)?;
+            b.obj(&s, "hasThreshold", &ts)?;
+        }
+    }
+    for (n, r) in f.response_rules.iter().enumerate() {
+        let s = fact("response", n)?;
+        b.typ(&s, "ResponseRule")?;
+        b.evidence(&s, &r.ev)?;
+        if let Some(l) = vocab::response_level(r.level) {
+            b.obj(&s, "level", &nn(&term(l))?)?;
+        }
+        b.lit(
+            &s,
+            "activationCondition",
+            Literal::new_simple_literal(&r.condition),
+        )?;
+    }
+    for m in &f.hazards {
+        b.obj(
+            &nn(&id_iri(&m.unit))?,
+            "mentionsHazard",
+            &nn(&term(&m.concept))?,
+        )?;
+    }
+    for m in &f.warnings {
+        b.obj(
+            &nn(&id_iri(&m.unit))?,
+            "mentionsWarningLevel",
+            &nn(&term(&m.concept))?,
+        )?;
+    }
+    if let Some(c) = &f.case {
+        let s = nn(&id_iri(&format!("{}/incident", doc.id)))?;
+        b.typ(&s, "AccidentCase")?;
+        b.obj(&s, "describedBy", &d)?;
+        for (p, v) in [
+            ("deaths", c.deaths),
+            ("seriousInjuries", c.serious_injuries),
+            ("injuries", c.injuries),
+        ] {
+            if let Some(v) = v {
+                b.lit(&s, p, Literal::from(v as i64))?;
+            }
+        }
+        if let Some(v) = c.direct_loss {
+            b.lit(&s, "directLoss", decimal(v)?)?;
+        }
+        if let Some(g) = &c.grade {
+            b.obj(&s, "grade", &nn(&term(g))?)?;
+        }
+        if let Some(e) = &c.evidence {
+            b.obj(&s, "evidenceUnit", &nn(&id_iri(&e.unit))?)?;
+        }
+        for (p, list) in [
+            ("cause", &c.causes),
+            ("responsibleParty", &c.findings),
+            ("measure", &c.measures),
+        ] {
+            for e in list {
+                b.lit(&s, p, Literal::new_simple_literal(&e.text))?;
+                b.obj(&s, "evidenceUnit", &nn(&id_iri(&e.unit))?)?;
+            }
+        }
+    }
+    Ok(DocTriples {
+        own: b.out,
+        shared: b.shared,
+    })
+}
+
+fn decimal(v: f64) -> Result<Literal> {
+    let text = if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    };
+    Ok(Literal::new_typed_literal(
+        text,
+        nn(&format!("{}decimal", vocab::XSD))?,
+    ))
+}
+
+#[derive(Default)]
+struct Builder {
+    out: Vec<(NamedOrBlankNode, NamedNode, Term)>,
+    shared: Vec<(NamedOrBlankNode, NamedNode, Term)>,
+}
+
+impl Builder {
+    fn shared(&mut self, s: &NamedNode, p: &str, o: Term) -> Result<()> {
+        self.shared.push((s.clone().into(), nn(p)?, o));
+        Ok(())
+    }
+    fn push(&mut self, s: &NamedNode, p: &str, o: Term) -> Result<()> {
+        self.out.push((s.clone().into(), nn(p)?, o));
+        Ok(())
+    }
+    fn typ(&mut self, s: &NamedNode, class: &str) -> Result<()> {
+        self.push(s, vocab::RDF_TYPE, nn(&term(class))?.into())
+    }
+    fn lit(&mut self, s: &NamedNode, prop: &str, l: Literal) -> Result<()> {
+        self.push(s, &term(prop), l.into())
+    }
+    fn obj(&mut self, s: &NamedNode, prop: &str, o: &NamedNode) -> Result<()> {
+        self.push(s, &term(prop), o.clone().into())
+    }
+    fn label(&mut self, s: &NamedNode, label: &str) -> Result<()> {
+        self.push(
+            s,
+            vocab::RDFS_LABEL,
+            Literal::new_simple_literal(label).into(),
+        )
+    }
+    fn span(&mut self, s: &NamedNode, span: (usize, usize)) -> Result<()> {
+        self.lit(s, "spanStart", Literal::from(span.0 as i64))?;
+        self.lit(s, "spanEnd", Literal::from(span.1 as i64))
+    }
+    fn provenance(
+        &mut self,
+        s: &NamedNode,
+        unit: &str,
+        span: (usize, usize),
+        text: &str,
+    ) -> Result<()> {
+        self.obj(s, "extractedFrom", &nn(&id_iri(unit))?)?;
+        self.span(s, span)?;
+        self.lit(s, "text", Literal::new_simple_literal(text))
+    }
+    fn evidence(&mut self, s: &NamedNode, ev: &Evidence) -> Result<()> {
+        self.provenance(s, &ev.unit, ev.span, &ev.text)
+    }
+    fn actor(&mut self, s: &NamedNode, prop: &str, label: &str) -> Result<()> {
+        let a = nn(&actor_iri(label))?;
+        self.obj(s, prop, &a)?;
+        self.shared(&a, vocab::RDF_TYPE, nn(&term("Actor"))?.into())?;
+        self.shared(
+            &a,
+            vocab::RDFS_LABEL,
+            Literal::new_simple_literal(label).into(),
+        )
+    }
+    fn threshold(&mut self, s: &NamedNode, t: &Threshold) -> Result<()> {
+        self.typ(s, "Threshold")?;
+        self.evidence(s, &t.ev)?;
+        self.lit(s, "quantity", Literal::new_simple_literal(&t.quantity))?;
+        self.lit(s, "bound", Literal::new_simple_literal(&t.bound))?;
+        self.lit(s, "value", decimal(t.value)?)?;
+        self.lit(s, "unitOfMeasure", Literal::new_simple_literal(&t.unit))?;
+        if let Some(i) = t.inclusive {
+            self.lit(s, "inclusive", Literal::from(i))?;
+        }
+        Ok(())
+    }
+}
