@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 DATA="${EMKG_DATA:-data}"
 ADDR="${EMKG_ADDR:-127.0.0.1:8080}"
+# oxigraph's RocksDB needs libclang (bindgen) and a C++ compiler.
+if command -v dpkg >/dev/null 2>&1 && ! dpkg -s libclang-dev >/dev/null 2>&1; then
+  echo "安装构建依赖 libclang-dev … (installing libclang-dev)" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-dev g++
+fi
 cargo build --release --locked -p emkg-api
 DB="$(corpus/fetch.sh)"
 SOURCES=("$DB" corpus/samples)

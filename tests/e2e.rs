@@ -328,6 +328,10 @@ impl Drop for Server {
 }
 
 fn serve(data: &Path) -> Server {
+    serve_with(data, &[])
+}
+
+fn serve_with(data: &Path, extra: &[&str]) -> Server {
     let mut child = emkg()
         .args([
             "serve",
@@ -336,6 +340,7 @@ fn serve(data: &Path) -> Server {
             "--addr",
             "127.0.0.1:0",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -369,6 +374,17 @@ fn percent(s: &str) -> String {
 
 /// GET `url` on loopback; returns (status, body).
 fn get(url: &str) -> (u16, String) {
+    let (status, _, body) = request("GET", url, &[], b"");
+    (status, body)
+}
+
+/// One HTTP/1.1 request on loopback; returns (status, lower-cased head, body).
+fn request(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String, String) {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest
         .split_once('/')
@@ -388,25 +404,28 @@ fn get(url: &str) -> (u16, String) {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
     let mut resp = Vec::new();
     stream.read_to_end(&mut resp).unwrap();
     let resp = String::from_utf8_lossy(&resp).to_string();
     let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
     let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
+    let head = head.to_ascii_lowercase();
+    let body = if head.contains("transfer-encoding: chunked") {
         dechunk(body)
     } else {
         body.to_string()
     };
-    (status, body)
+    (status, head, body)
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -530,4 +549,112 @@ fn real_laws_from_the_shared_corpus() {
     for doc in s["docs"].as_array().unwrap() {
         assert_eq!(doc["missing_articles"], serde_json::json!([]), "{doc}");
     }
+}
+
+#[test]
+fn sparql_cli_and_protocol_endpoint() {
+    let f = fixture();
+    let d = data_arg(&f);
+    run_ok(&["ingest", &f.input.display().to_string(), "--data", &d]);
+
+    // CLI: SPARQL JSON results; tasks of the work-plan sample by department.
+    let r = json(&[
+        "sparql",
+        "SELECT ?sec WHERE { ?t emkg:responsibleDepartment/rdfs:label '减灾科' ; emkg:sectionNumber ?sec } ORDER BY ?sec",
+        "--data",
+        &d,
+    ]);
+    let secs: Vec<&str> = r["results"]["bindings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["sec"]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(secs, vec!["4.1", "4.2"]);
+    let out = run(&[
+        "sparql",
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "--data",
+        &d,
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("只允许只读查询"));
+
+    let server = serve_with(&f.data, &["--sparql-max-results", "2"]);
+    let q = percent("SELECT ?t WHERE { ?t a emkg:Task }");
+    let (status, head, body) = request(
+        "GET",
+        &format!("{}/sparql?query={q}", server.base),
+        &[],
+        b"",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        head.contains("content-type: application/sparql-results+json"),
+        "{head}"
+    );
+    assert!(head.contains("x-emkg-truncated: true"), "{head}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["results"]["bindings"].as_array().unwrap().len(), 2);
+
+    let (status, _, body) = request(
+        "POST",
+        &format!("{}/sparql", server.base),
+        &[("Content-Type", "application/sparql-query")],
+        "ASK { ?t a emkg:Task }".as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["boolean"],
+        true
+    );
+
+    let form = format!(
+        "query={}",
+        percent("SELECT ?n WHERE { ?u emkg:articleNumber ?n } LIMIT 1")
+    );
+    let (status, head, body) = request(
+        "POST",
+        &format!("{}/sparql", server.base),
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Accept", "text/csv"),
+        ],
+        form.as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(head.contains("content-type: text/csv"), "{head}");
+    assert_eq!(body.lines().next(), Some("n"));
+
+    let form = format!("update={}", percent("DELETE WHERE { ?s ?p ?o }"));
+    let (status, _, body) = request(
+        "POST",
+        &format!("{}/sparql", server.base),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("只读"));
+    let (status, _, body) = request(
+        "POST",
+        &format!("{}/sparql", server.base),
+        &[("Content-Type", "application/sparql-update")],
+        b"DELETE WHERE { ?s ?p ?o }",
+    );
+    assert_eq!(status, 403, "{body}");
+    let (status, _, body) = request("GET", &format!("{}/sparql", server.base), &[], b"");
+    assert_eq!(status, 400);
+    assert!(body.contains("缺少参数 query"));
+    let (status, _, body) = request(
+        "GET",
+        &format!("{}/sparql?query={}", server.base, percent("SELECT WHERE {")),
+        &[],
+        b"",
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("语法错误"), "{body}");
+    // The data survived: the graph still answers.
+    drop(server);
+    let r = json(&["sparql", "ASK { ?t a emkg:Task }", "--data", &d]);
+    assert_eq!(r["boolean"], true);
 }

@@ -655,3 +655,94 @@ impl Builder {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use emkg_ingest::{parse_text, Source};
+
+    fn doc(body: &str) -> Document {
+        let src = Source {
+            path: "t.md".into(),
+            format: "md".into(),
+            encoding: "UTF-8".into(),
+        };
+        let text = format!("示例条例\n\n第一条 {body}\n\n第二条 生产经营单位应当于1小时内报告。");
+        parse_text("t", &text, src, String::new(), "")
+    }
+
+    fn count(g: &OxigraphGraph, q: &str) -> usize {
+        let out = g
+            .query(q, &QueryLimits::default(), ResultFormat::Json)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
+        v["results"]["bindings"].as_array().unwrap().len()
+    }
+
+    #[test]
+    fn replacing_a_document_drops_its_old_statements() {
+        let g = OxigraphGraph::in_memory().unwrap();
+        g.replace_document(
+            "t",
+            document_triples(&doc("处一万元以上三万元以下的罚款。")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(count(&g, "SELECT ?p WHERE { ?p a emkg:Penalty }"), 1);
+        g.replace_document("t", document_triples(&doc("任何单位不得迟报。")).unwrap())
+            .unwrap();
+        assert_eq!(count(&g, "SELECT ?p WHERE { ?p a emkg:Penalty }"), 0);
+        assert_eq!(count(&g, "SELECT ?p WHERE { ?p a emkg:Prohibition }"), 1);
+        g.remove_document("t").unwrap();
+        assert_eq!(count(&g, "SELECT ?u WHERE { ?u a emkg:Article }"), 0);
+        // The vocabulary stays.
+        assert!(count(&g, "SELECT ?c WHERE { ?c a owl:Class }") > 50);
+    }
+
+    #[test]
+    fn updates_are_refused_and_results_capped() {
+        let g = OxigraphGraph::in_memory().unwrap();
+        let e = g
+            .query(
+                "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+                &QueryLimits::default(),
+                ResultFormat::Json,
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("只允许只读查询"), "{e}");
+        let e = g
+            .query(
+                "SELECT WHERE {",
+                &QueryLimits::default(),
+                ResultFormat::Json,
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("语法错误"), "{e}");
+        let limits = QueryLimits {
+            max_results: 3,
+            ..QueryLimits::default()
+        };
+        let out = g
+            .query("SELECT ?s WHERE { ?s ?p ?o }", &limits, ResultFormat::Csv)
+            .unwrap();
+        assert!(out.truncated);
+        assert_eq!(String::from_utf8(out.body).unwrap().lines().count(), 4);
+    }
+
+    #[test]
+    fn slow_queries_time_out() {
+        let g = OxigraphGraph::in_memory().unwrap();
+        let limits = QueryLimits {
+            timeout: Duration::from_millis(50),
+            max_results: 10,
+        };
+        // A cartesian product over the vocabulary (~1,500 triples cubed) never finishes in 50 ms.
+        let e = g
+            .query(
+                "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+                &limits,
+                ResultFormat::Json,
+            )
+            .unwrap_err();
+        assert!(e.to_string().contains("超时"), "{e}");
+    }
+}

@@ -313,7 +313,7 @@ fn references_resolve_to_existing_articles() {
                     "SELECT ?raw ?ok WHERE {{ ?c a emkg:Citation ; emkg:text ?raw ; emkg:extractedFrom/emkg:inDocument <https://emkg.local/id/{doc}> .
                        OPTIONAL {{ ?c emkg:citedTitle ?title }}
                        FILTER({filter})
-                       BIND(EXISTS {{ ?c emkg:target ?t . ?t a emkg:Article }} AS ?ok) }}"
+                       BIND(EXISTS {{ ?c emkg:target ?t . ?t emkg:articleNumber ?n }} AS ?ok) }}"
                 ),
             );
             let total = rows.len();
@@ -327,6 +327,22 @@ fn references_resolve_to_existing_articles() {
             assert!(rate >= 0.95, "{doc}: {label}: {ok}/{total}: {rows:?}");
         }
     }
+    // Over the whole corpus: 本法/本条例/本规定/本办法第X条 references.
+    let rows = select(
+        e,
+        "SELECT ?raw ?ok WHERE { ?c a emkg:Citation ; emkg:text ?raw . FILTER(REGEX(?raw, '^本(法|条例|规定|办法|细则)第'))
+           BIND(EXISTS { ?c emkg:target ?t . ?t emkg:articleNumber ?n } AS ?ok) }",
+    );
+    let ok = rows.iter().filter(|r| r["ok"] == "true").count();
+    eprintln!("corpus: {ok}/{} self-references resolve", rows.len());
+    assert!(rows.len() >= 100);
+    assert!(
+        ok as f64 / rows.len() as f64 >= 0.95,
+        "{:?}",
+        rows.iter()
+            .filter(|r| r["ok"] != "true")
+            .collect::<Vec<_>>()
+    );
 }
 
 #[test]

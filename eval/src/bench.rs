@@ -90,3 +90,64 @@ pub fn ingest_throughput(
         full_time,
     })
 }
+
+#[derive(Debug, Clone)]
+pub struct GraphBench {
+    pub documents: usize,
+    pub facts: usize,
+    pub triples: usize,
+    /// Parsing and fact extraction.
+    pub parse_time: Duration,
+    /// Building triples and writing them, one transaction per document.
+    pub graph_time: Duration,
+}
+
+/// Builds the knowledge graph of `corpus` into a fresh store under `scratch`.
+pub fn graph_build(corpus: &[PathBuf], scratch: &Path) -> Result<GraphBench, EngineError> {
+    use emkg_engine::graph::{document_triples, GraphStore, OxigraphGraph};
+    let (files, _) = discover(corpus);
+    let t = Instant::now();
+    let mut docs = Vec::new();
+    for f in &files {
+        if let Ok(loaded) = emkg_engine::ingest::load_file(f, &Default::default()) {
+            docs.extend(loaded.documents);
+        }
+    }
+    let parse_time = t.elapsed();
+    let facts: usize = docs
+        .iter()
+        .map(|d| {
+            let f = &d.facts;
+            f.norms.len()
+                + f.penalties.len()
+                + f.deadlines.len()
+                + f.thresholds.len()
+                + f.counting_rules.len()
+                + f.grades.len()
+                + f.response_rules.len()
+                + f.hazards.len()
+                + f.warnings.len()
+        })
+        .sum();
+    let dir = scratch.join(format!("emkg-graph-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let t = Instant::now();
+    let mut triples = 0usize;
+    {
+        let g = OxigraphGraph::open(&dir)?;
+        for d in &docs {
+            let tr = document_triples(d)?;
+            triples += tr.own.len() + tr.shared.len();
+            g.replace_document(&d.id, tr)?;
+        }
+    }
+    let graph_time = t.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(GraphBench {
+        documents: docs.len(),
+        facts,
+        triples,
+        parse_time,
+        graph_time,
+    })
+}

@@ -143,16 +143,17 @@ struct Segment<'a> {
 
 fn own_segments<'a>(doc: &'a Document, chars: &[char]) -> Vec<Segment<'a>> {
     let mut out = Vec::new();
+    let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new(); doc.units.len()];
+    for c in &doc.units {
+        if let Some(p) = c.parent.filter(|p| *p < children.len()) {
+            children[p].push(c.span);
+        }
+    }
     for (i, u) in doc.units.iter().enumerate() {
         if u.kind.is_container() {
             continue;
         }
-        let mut kids: Vec<(usize, usize)> = doc
-            .units
-            .iter()
-            .filter(|c| c.parent == Some(i))
-            .map(|c| c.span)
-            .collect();
+        let mut kids = std::mem::take(&mut children[i]);
         kids.sort();
         let mut pos = u.span.0;
         let mut pieces = Vec::new();
@@ -796,8 +797,10 @@ fn parse_fine(phrase: &[char], pen: &mut Penalty) {
 /// Links each penalty to the provisions it sanctions: references in its article
 /// (违反本法第X条), else the duty whose wording its violation describes best.
 fn link_sanctions(doc: &Document, f: &mut Facts) {
+    let index: std::collections::HashMap<&str, &Unit> =
+        doc.units.iter().map(|u| (u.id.as_str(), u)).collect();
     let article_id = |unit_id: &str| -> Option<String> {
-        let u = doc.unit(unit_id)?;
+        let u = index.get(unit_id)?;
         let a = u.article?;
         Some(match u.article_suffix {
             Some(s) => format!("{}#art{a}-{s}", doc.id),
@@ -810,64 +813,89 @@ fn link_sanctions(doc: &Document, f: &mut Facts) {
         .iter()
         .filter_map(|p| article_id(&p.ev.unit))
         .collect();
-    let duties: Vec<(&Norm, String)> = f
+    // (bigrams of the duty sentence, its article), computed once.
+    let duties: Vec<(Bigrams, String)> = f
         .norms
         .iter()
         .filter(|n| n.kind != NormKind::Permission)
-        .filter_map(|n| article_id(&n.ev.unit).map(|a| (n, a)))
+        .filter_map(|n| article_id(&n.ev.unit).map(|a| (bigrams(&n.ev.text), a)))
         .filter(|(_, a)| !penalty_articles.contains(a))
         .collect();
+    // Sanctioned provisions are a property of the penalty article: computed
+    // once per article, shared by all of its penalties.
+    let mut by_article: std::collections::HashMap<String, Vec<(String, String)>> =
+        std::collections::HashMap::new();
     for p in f.penalties.iter_mut() {
         let Some(art) = article_id(&p.ev.unit) else {
             continue;
         };
-        let refs: Vec<String> = doc
-            .xrefs
-            .iter()
-            .filter(|r| {
-                r.doc_title.is_none() && article_id(&r.from).as_deref() == Some(art.as_str())
-            })
-            .filter_map(|r| r.resolved.clone())
-            .filter(|t| article_id(t).is_some_and(|a| a != art && !penalty_articles.contains(&a)))
-            .collect();
-        if !refs.is_empty() {
-            for r in refs {
-                if !p.sanctions.iter().any(|(u, _)| *u == r) {
-                    p.sanctions.push((r, "reference".into()));
-                }
-            }
+        if let Some(s) = by_article.get(&art) {
+            p.sanctions = s.clone();
             continue;
         }
-        // Violations listed in the article: its items, else its lead clause.
-        let Some(art_unit) = doc.unit(&art) else {
-            continue;
-        };
-        let items: Vec<&Unit> = doc
-            .units
-            .iter()
-            .filter(|u| u.kind == UnitKind::Item && u.id.starts_with(&format!("{art}.")))
-            .collect();
-        let lead = art_unit.text.lines().next().unwrap_or("").to_string();
-        let item_texts: Vec<String> = items.iter().map(|u| u.text.clone()).collect();
-        // The listed violations first; the lead clause when they match nothing.
-        for candidates in [item_texts, vec![lead]] {
-            for v in candidates {
-                let vb = bigrams(&strip_label(&v));
-                let best = duties
-                    .iter()
-                    .map(|(n, a)| (dice(&vb, &bigrams(&n.ev.text)), a))
-                    .max_by(|x, y| x.0.total_cmp(&y.0));
-                if let Some((score, a)) = best {
-                    if score >= 0.3 && !p.sanctions.iter().any(|(u, _)| u == a) {
-                        p.sanctions.push((a.clone(), "similarity".into()));
-                    }
+        let sanctions = article_sanctions(doc, &art, &article_id, &penalty_articles, &duties);
+        p.sanctions = sanctions.clone();
+        by_article.insert(art, sanctions);
+    }
+}
+
+type Bigrams = std::collections::HashSet<(char, char)>;
+
+/// What the penalty article `art` sanctions: the provisions it references,
+/// else the duties whose wording its listed violations (or its lead) match.
+fn article_sanctions(
+    doc: &Document,
+    art: &str,
+    article_id: &dyn Fn(&str) -> Option<String>,
+    penalty_articles: &std::collections::HashSet<String>,
+    duties: &[(Bigrams, String)],
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let refs: Vec<String> = doc
+        .xrefs
+        .iter()
+        .filter(|r| r.doc_title.is_none() && article_id(&r.from).as_deref() == Some(art))
+        .filter_map(|r| r.resolved.clone())
+        .filter(|t| article_id(t).is_some_and(|a| a != art && !penalty_articles.contains(&a)))
+        .collect();
+    if !refs.is_empty() {
+        for r in refs {
+            if !out.iter().any(|(u, _)| *u == r) {
+                out.push((r, "reference".into()));
+            }
+        }
+        return out;
+    }
+    let Some(art_unit) = doc.unit(art) else {
+        return out;
+    };
+    let prefix = format!("{art}.");
+    let item_texts: Vec<String> = doc
+        .units
+        .iter()
+        .filter(|u| u.kind == UnitKind::Item && u.id.starts_with(&prefix))
+        .map(|u| u.text.clone())
+        .collect();
+    let lead = art_unit.text.lines().next().unwrap_or("").to_string();
+    // The listed violations first; the lead clause when they match nothing.
+    for candidates in [item_texts, vec![lead]] {
+        for v in candidates {
+            let vb = bigrams(&strip_label(&v));
+            let best = duties
+                .iter()
+                .map(|(b, a)| (dice(&vb, b), a))
+                .max_by(|x, y| x.0.total_cmp(&y.0));
+            if let Some((score, a)) = best {
+                if score >= 0.3 && !out.iter().any(|(u, _)| u == a) {
+                    out.push((a.clone(), "similarity".into()));
                 }
             }
-            if !p.sanctions.is_empty() {
-                break;
-            }
+        }
+        if !out.is_empty() {
+            break;
         }
     }
+    out
 }
 
 fn bigrams(s: &str) -> std::collections::HashSet<(char, char)> {

@@ -305,8 +305,17 @@ pub fn parse_text(
         }
     }
     structure::fill_text(&text, &mut parsed.units);
-    let own: Vec<String> = (0..parsed.units.len())
-        .map(|i| own_text(&parsed.units, i))
+    let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new(); parsed.units.len()];
+    for c in &parsed.units {
+        if let Some(p) = c.parent.filter(|p| *p < children.len()) {
+            children[p].push(c.span);
+        }
+    }
+    let own: Vec<String> = parsed
+        .units
+        .iter()
+        .zip(&children)
+        .map(|(u, kids)| own_text(u, kids))
         .collect();
     for (u, own) in parsed.units.iter_mut().zip(own) {
         if matches!(
@@ -349,13 +358,7 @@ pub fn parse_text(
 }
 
 /// A unit's text without the text of its child units.
-fn own_text(units: &[Unit], idx: usize) -> String {
-    let u = &units[idx];
-    let children: Vec<(usize, usize)> = units
-        .iter()
-        .filter(|c| c.parent == Some(idx))
-        .map(|c| c.span)
-        .collect();
+fn own_text(u: &Unit, children: &[(usize, usize)]) -> String {
     if children.is_empty() {
         return u.text.clone();
     }

@@ -135,27 +135,38 @@ impl Document {
     /// Retrieval chunks: every unit marked `chunk`, with the text of chunk
     /// descendants cut out so that no text is indexed twice.
     pub fn chunks(&self) -> Vec<Chunk<'_>> {
+        // For each unit, the nearest chunk ancestor (a chunk nested in it).
+        let nearest_chunk = |mut i: usize| -> Option<usize> {
+            while let Some(p) = self.units.get(i).and_then(|u| u.parent) {
+                if self.units.get(p).is_some_and(|u| u.chunk) {
+                    return Some(p);
+                }
+                i = p;
+            }
+            None
+        };
+        let mut nested: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.units.len()];
+        for (j, u) in self.units.iter().enumerate() {
+            if u.chunk {
+                if let Some(a) = nearest_chunk(j) {
+                    nested[a].push(u.span);
+                }
+            }
+        }
         let mut out = Vec::new();
         for (idx, unit) in self.units.iter().enumerate() {
             if !unit.chunk {
                 continue;
             }
-            let nested: Vec<(usize, usize)> = self
-                .units
-                .iter()
-                .enumerate()
-                .filter(|(j, u)| u.chunk && *j != idx && self.is_descendant(*j, idx))
-                .map(|(_, u)| u.span)
-                .collect();
+            let nested = &nested[idx];
             let text = if nested.is_empty() {
                 unit.text.clone()
             } else {
-                let chars: Vec<char> = unit.text.chars().collect();
                 let mut s = String::new();
-                for (i, c) in chars.iter().enumerate() {
+                for (i, c) in unit.text.chars().enumerate() {
                     let pos = unit.span.0 + i;
                     if !nested.iter().any(|(a, b)| pos >= *a && pos < *b) {
-                        s.push(*c);
+                        s.push(c);
                     }
                 }
                 s.trim().to_string()
@@ -163,15 +174,5 @@ impl Document {
             out.push(Chunk { unit, text });
         }
         out
-    }
-
-    fn is_descendant(&self, mut child: usize, ancestor: usize) -> bool {
-        while let Some(p) = self.units.get(child).and_then(|u| u.parent) {
-            if p == ancestor {
-                return true;
-            }
-            child = p;
-        }
-        false
     }
 }

@@ -203,3 +203,39 @@ mod tests {
         assert_eq!(normalize_title("上海市 消防条例"), "上海市消防条例");
     }
 }
+
+#[cfg(test)]
+mod vocab_tests {
+    use super::taxonomy::{TaxonomyClass, TERMS};
+    use super::vocab::TTL;
+
+    #[test]
+    fn taxonomy_terms_are_declared_in_the_turtle() {
+        assert_eq!(
+            TERMS
+                .iter()
+                .filter(|t| t.class == TaxonomyClass::InjuryCategory)
+                .count(),
+            20
+        );
+        assert_eq!(
+            TERMS
+                .iter()
+                .filter(|t| t.class == TaxonomyClass::RiskPlace)
+                .count(),
+            9
+        );
+        for t in TERMS {
+            let class = match t.class {
+                TaxonomyClass::EventClass => "EventClass",
+                TaxonomyClass::InjuryCategory => "InjuryCategory",
+                TaxonomyClass::RiskPlace => "RiskPlace",
+            };
+            let decl = format!(
+                "emkg:{} a emkg:{class} ; rdfs:label \"{}\"@zh",
+                t.local, t.zh
+            );
+            assert!(TTL.contains(&decl), "{decl}");
+        }
+    }
+}
