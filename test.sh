@@ -2,6 +2,8 @@
 # The test command: formatting, lints, then every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")"
+. ./build-deps.sh
+ensure_build_deps
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 log="$(mktemp)"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Sourced by run.sh and test.sh: installs the native build dependencies a fresh
+# Debian/Ubuntu machine lacks — a C/C++ compiler (bundled SQLite, RocksDB) and
+# libclang (bindgen for oxigraph's RocksDB bindings).
+ensure_build_deps() {
+  command -v cargo >/dev/null 2>&1 || { echo "需要 Rust 工具链（cargo）/ the Rust toolchain (cargo) is required" >&2; return 1; }
+  command -v dpkg >/dev/null 2>&1 || return 0
+  local missing=()
+  command -v cc >/dev/null 2>&1 || missing+=(gcc)
+  command -v c++ >/dev/null 2>&1 || missing+=(g++)
+  dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "安装构建依赖 / installing build dependencies: ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+}
