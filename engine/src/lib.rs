@@ -341,6 +341,7 @@ impl Engine {
             });
             report.files.push(fr);
         }
+        self.relink_pending()?;
         self.commit()?;
         Ok(report)
     }
@@ -386,7 +387,8 @@ impl Engine {
         // One transaction per document: its named graph is replaced whole.
         self.graph()?
             .replace_document(&doc.id, graph::document_triples(&doc)?)?;
-        let entry = store::entry_for(&doc, source_key);
+        let mut entry = store::entry_for(&doc, source_key);
+        entry.pending_titles.retain(|t| !self.has_title(t));
         let report = DocReport {
             id: doc.id.clone(),
             title: doc.title.clone(),
@@ -421,21 +423,68 @@ impl Engine {
         self.dir.save_catalog(&self.catalog)
     }
 
+    /// Revisits stored documents whose 《X》第N条 references named a title that
+    /// is now stored, so that cross-document links do not depend on ingest
+    /// order. Returns how many documents were updated (staged until commit).
+    pub fn relink_pending(&mut self) -> Result<usize> {
+        let titles: HashSet<String> = self
+            .catalog
+            .docs
+            .values()
+            .map(|e| emkg_ontology::normalize_title(&e.title))
+            .collect();
+        let due: Vec<(String, String)> = self
+            .catalog
+            .docs
+            .values()
+            .filter(|e| e.pending_titles.iter().any(|t| titles.contains(t)))
+            .map(|e| (e.id.clone(), e.source_key.clone()))
+            .collect();
+        for (id, key) in &due {
+            let mut doc = self.dir.load_document(id)?;
+            self.resolve_external_refs(&mut doc);
+            self.dir.save_document(&doc)?;
+            self.graph()?
+                .replace_document(&doc.id, graph::document_triples(&doc)?)?;
+            let mut entry = store::entry_for(&doc, key);
+            entry.pending_titles.retain(|t| !titles.contains(t));
+            self.catalog.docs.insert(doc.id.clone(), entry);
+        }
+        Ok(due.len())
+    }
+
+    fn has_title(&self, normalized: &str) -> bool {
+        self.catalog
+            .docs
+            .values()
+            .any(|e| emkg_ontology::normalize_title(&e.title) == normalized)
+    }
+
     /// Resolves 《X》第N条 references against the stored documents' titles.
     fn resolve_external_refs(&self, doc: &mut Document) {
-        let mut by_title: BTreeMap<String, &str> = BTreeMap::new();
+        let mut by_title: BTreeMap<String, &store::CatalogEntry> = BTreeMap::new();
         for e in self.catalog.docs.values() {
             by_title
                 .entry(emkg_ontology::normalize_title(&e.title))
-                .or_insert(e.id.as_str());
+                .or_insert(e);
         }
+        let own_title = emkg_ontology::normalize_title(&doc.title);
+        let own_articles: HashSet<u32> = doc.articles().filter_map(|u| u.article).collect();
         for r in doc.xrefs.iter_mut() {
             let Some(t) = &r.doc_title else { continue };
+            if r.resolved.is_some() {
+                continue;
+            }
             let norm = emkg_ontology::normalize_title(t);
-            let target = if norm == emkg_ontology::normalize_title(&doc.title) {
+            // Only to an article the target actually has.
+            let target = if norm == own_title {
                 Some(doc.id.as_str())
+                    .filter(|_| r.article.is_some_and(|a| own_articles.contains(&a)))
             } else {
-                by_title.get(&norm).copied()
+                by_title
+                    .get(&norm)
+                    .filter(|e| r.article.is_some_and(|a| e.articles.contains(&a)))
+                    .map(|e| e.id.as_str())
             };
             if let (Some(id), Some(a)) = (target, r.article) {
                 let art = match r.article_suffix {
@@ -622,6 +671,50 @@ mod tests {
             .search(&SearchRequest::new("防汛抗洪 行政首长负责制", 3))
             .unwrap();
         assert_eq!(hits[0].chunk.unit_id, "a#art1");
+    }
+
+    #[test]
+    fn cross_document_links_do_not_depend_on_ingest_order() {
+        let t = tempfile::tempdir().unwrap();
+        let mut e = Engine::open_for_write(t.path()).unwrap();
+        e.put_document(
+            doc(
+                "a",
+                "甲条例",
+                "依照《乙法》第二条和《乙法》第九条的规定执行。",
+            ),
+            "k:a",
+        )
+        .unwrap();
+        e.commit().unwrap();
+        assert_eq!(
+            e.catalog().docs["a"].pending_titles,
+            vec!["乙法".to_string()]
+        );
+        assert!(e
+            .document("a")
+            .unwrap()
+            .xrefs
+            .iter()
+            .all(|r| r.resolved.is_none()));
+        // 乙法 arrives in a later batch: the earlier reference is linked then.
+        e.put_document(doc("b", "中华人民共和国乙法", "内容。"), "k:b")
+            .unwrap();
+        assert_eq!(e.relink_pending().unwrap(), 1);
+        e.commit().unwrap();
+        let a = e.document("a").unwrap();
+        let resolved: Vec<Option<&str>> = a.xrefs.iter().map(|r| r.resolved.as_deref()).collect();
+        // 第二条 exists in 乙法; 第九条 does not, and stays unresolved.
+        assert_eq!(resolved, vec![Some("b#art2"), None]);
+        assert!(e.catalog().docs["a"].pending_titles.is_empty());
+        let out = e
+            .sparql(
+                "ASK { <https://emkg.local/id/a#art1.c1> emkg:cites <https://emkg.local/id/b#art2> }",
+                &QueryLimits::default(),
+                ResultFormat::Json,
+            )
+            .unwrap();
+        assert!(String::from_utf8_lossy(&out.body).contains("true"));
     }
 
     #[test]

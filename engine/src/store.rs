@@ -49,6 +49,10 @@ pub struct CatalogEntry {
     /// Article numbers in document order (之一 articles excluded).
     pub articles: Vec<u32>,
     pub bytes: usize,
+    /// Normalised titles of cited documents not stored yet (《X》第N条 left
+    /// unresolved); revisited when a document with that title arrives.
+    #[serde(default)]
+    pub pending_titles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -235,6 +239,17 @@ pub fn entry_for(d: &Document, source_key: &str) -> CatalogEntry {
             .filter_map(|a| a.article)
             .collect(),
         bytes: d.text.len(),
+        pending_titles: {
+            let mut t: Vec<String> = d
+                .xrefs
+                .iter()
+                .filter(|r| r.resolved.is_none())
+                .filter_map(|r| r.doc_title.as_deref().map(emkg_ontology::normalize_title))
+                .collect();
+            t.sort();
+            t.dedup();
+            t
+        },
     }
 }
 
