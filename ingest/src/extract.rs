@@ -56,6 +56,25 @@ pub struct Penalty {
     pub sanctions: Vec<(String, String)>,
 }
 
+impl Penalty {
+    /// A penalty of `kind` with no amounts or links yet.
+    fn new(ev: Evidence, kind: &str, target: Option<String>) -> Penalty {
+        Penalty {
+            ev,
+            kind: kind.to_string(),
+            min_amount: None,
+            max_amount: None,
+            min_multiple: None,
+            max_multiple: None,
+            min_percent: None,
+            max_percent: None,
+            base: None,
+            target,
+            sanctions: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deadline {
     pub ev: Evidence,
@@ -651,19 +670,11 @@ fn penalties(doc: &Document, seg: &Segment<'_>, out: &mut Vec<Penalty>) {
         {
             continue;
         }
-        let mut pen = Penalty {
-            ev: ev(seg, chu, p + 2),
-            kind: "fine".into(),
-            min_amount: None,
-            max_amount: None,
-            min_multiple: None,
-            max_multiple: None,
-            min_percent: None,
-            max_percent: None,
-            base: None,
-            target: target_before(c, chu).or_else(|| default_target.clone()),
-            sanctions: Vec::new(),
-        };
+        let mut pen = Penalty::new(
+            ev(seg, chu, p + 2),
+            "fine",
+            target_before(c, chu).or_else(|| default_target.clone()),
+        );
         parse_fine(phrase, &mut pen);
         out.push(pen);
     }
@@ -686,19 +697,11 @@ fn penalties(doc: &Document, seg: &Segment<'_>, out: &mut Vec<Penalty>) {
             {
                 continue;
             }
-            out.push(Penalty {
-                ev: ev(seg, p, p + word.chars().count()),
-                kind: kind.into(),
-                min_amount: None,
-                max_amount: None,
-                min_multiple: None,
-                max_multiple: None,
-                min_percent: None,
-                max_percent: None,
-                base: None,
-                target: target_before(c, p).or_else(|| default_target.clone()),
-                sanctions: Vec::new(),
-            });
+            out.push(Penalty::new(
+                ev(seg, p, p + word.chars().count()),
+                kind,
+                target_before(c, p).or_else(|| default_target.clone()),
+            ));
         }
     }
 }
