@@ -481,6 +481,32 @@ fn http_server_serves_health_and_search() {
     assert!(body.contains("参数 k"), "{body}");
     let (status, _) = get(&format!("{}/v1/nothing", server.base));
     assert_eq!(status, 404);
+
+    // POST /v1/verify checks citations against the store.
+    let body =
+        serde_json::json!({"text": "见《示例安全生产法》第二十一条、第九十九条。"}).to_string();
+    let (status, _, body) = request(
+        "POST",
+        &format!("{}/v1/verify", server.base),
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let c = v["citations"].as_array().unwrap();
+    assert_eq!(c.len(), 2);
+    assert_eq!(c[0]["exists"], true);
+    assert_eq!(c[0]["unit_id"], "shili_fa#art21");
+    assert_eq!(c[1]["exists"], false);
+    assert_eq!(c[1]["raw"], "第九十九条");
+    let (status, _, body) = request(
+        "POST",
+        &format!("{}/v1/verify", server.base),
+        &[],
+        b"not json",
+    );
+    assert_eq!(status, 400);
+    assert!(body.contains("请求体应为 JSON"), "{body}");
 }
 
 #[test]
@@ -545,6 +571,28 @@ fn real_laws_from_the_shared_corpus() {
         .filter_map(|h| h["article"].as_u64())
         .collect();
     assert!(arts.contains(&21), "{arts:?}");
+    // The citation checker flags a fabricated provision and accepts a real one with its text.
+    let v = json(&[
+        "verify-citations",
+        "依据《安全生产法》第九百条和《中华人民共和国安全生产法》第二十一条。",
+        "--data",
+        &d,
+        "--json",
+    ]);
+    let c = v["citations"].as_array().unwrap();
+    assert_eq!(c.len(), 2);
+    assert_eq!(
+        (c[0]["exists"].as_bool(), c[0]["article"].as_u64()),
+        (Some(false), Some(900))
+    );
+    assert!(c[0]["problem"].as_str().unwrap().contains("没有第九百条"));
+    assert_eq!(c[1]["exists"], true);
+    assert_eq!(c[1]["unit_id"], "anquan_shengchan_fa#art21");
+    assert!(c[1]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("第二十一条 生产经营单位的主要负责人"));
+    assert_eq!(v["all_verified"], false);
     let s = json(&["stats", "--data", &d, "--json"]);
     for doc in s["docs"].as_array().unwrap() {
         assert_eq!(doc["missing_articles"], serde_json::json!([]), "{doc}");

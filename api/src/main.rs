@@ -71,6 +71,15 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         sparql_max_results: usize,
     },
+    /// 核验文本中的条文引用（《X》第N条）是否存在
+    VerifyCitations {
+        /// The text to check; `-` reads standard input.
+        text: String,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// 对知识图谱执行只读 SPARQL 查询（输出 SPARQL JSON 结果）
     Sparql {
         query: String,
@@ -187,6 +196,7 @@ fn run(cli: Cli) -> Result<()> {
                 max_results: sparql_max_results,
             },
         ),
+        Command::VerifyCitations { text, data, json } => verify_citations(&text, data, json),
         Command::Sparql {
             query,
             data,
@@ -515,5 +525,38 @@ fn bench_graph(paths: Vec<PathBuf>, scratch: Option<PathBuf>) -> Result<()> {
         "total graph-build time {:>8.2} s",
         b.parse_time.as_secs_f64() + gs
     );
+    Ok(())
+}
+
+fn verify_citations(text: &str, data: PathBuf, json: bool) -> Result<()> {
+    let engine = open(&data)?;
+    let text = if text == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("无法读取标准输入")?;
+        s
+    } else {
+        text.to_string()
+    };
+    let resp = wire::verify_response(&engine.verify_citations(&text));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&resp)?);
+        return Ok(());
+    }
+    if resp.citations.is_empty() {
+        println!("文本中没有找到条文引用。");
+    }
+    for c in &resp.citations {
+        if c.exists {
+            let t: String = c.text.as_deref().unwrap_or("").chars().take(80).collect();
+            println!(
+                "✓ {}  → 《{}》 {}",
+                c.raw,
+                c.doc_title.as_deref().unwrap_or(""),
+                t.replace('\n', " ")
+            );
+        } else {
+            println!("✗ {}  {}", c.raw, c.problem.as_deref().unwrap_or(""));
+        }
+    }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/v1/search", get(search))
         .route("/sparql", get(sparql_get).post(sparql_post))
+        .route("/v1/verify", axum::routing::post(verify))
         .fallback(not_found)
         .with_state(state)
 }
@@ -228,4 +229,29 @@ async fn run_sparql(
         }
     }
     Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct VerifyRequest {
+    text: String,
+}
+
+/// POST /v1/verify {"text": "…"}: every 《X》第N条 in the text, checked against the store.
+async fn verify(
+    State(state): State<Arc<AppState>>,
+    body: axum::body::Bytes,
+) -> Result<Json<wire::VerifyResponse>, ApiError> {
+    let req: VerifyRequest = serde_json::from_slice(&body)
+        .map_err(|e| bad_request(&format!("请求体应为 JSON：{{\"text\": \"…\"}}（{e}）")))?;
+    if req.text.chars().count() > 100_000 {
+        return Err(bad_request("文本过长（上限 10 万字）"));
+    }
+    let checks = tokio::task::spawn_blocking(move || state.engine.verify_citations(&req.text))
+        .await
+        .map_err(|e| ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: format!("核验任务失败：{e}"),
+        })?;
+    Ok(Json(wire::verify_response(&checks)))
 }

@@ -213,3 +213,51 @@ pub struct ErrorBody {
     pub code: &'static str,
     pub message: String,
 }
+
+#[derive(Debug, Serialize)]
+pub struct CitationJson {
+    pub raw: String,
+    pub span: [usize; 2],
+    pub cited_title: String,
+    pub doc_id: Option<String>,
+    pub doc_title: Option<String>,
+    pub article: u32,
+    pub article_suffix: Option<u32>,
+    pub clause: Option<u32>,
+    pub item: Option<u32>,
+    pub exists: bool,
+    pub unit_id: Option<String>,
+    pub text: Option<String>,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VerifyResponse {
+    pub citations: Vec<CitationJson>,
+    /// Every citation found exists in the store.
+    pub all_verified: bool,
+}
+
+pub fn verify_response(checks: &[emkg_engine::citations::CitationCheck]) -> VerifyResponse {
+    VerifyResponse {
+        all_verified: checks.iter().all(|c| c.exists),
+        citations: checks
+            .iter()
+            .map(|c| CitationJson {
+                raw: c.raw.clone(),
+                span: [c.span.0, c.span.1],
+                cited_title: c.cited_title.clone(),
+                doc_id: c.doc_id.clone(),
+                doc_title: c.doc_title.clone(),
+                article: c.article,
+                article_suffix: c.article_suffix,
+                clause: c.clause,
+                item: c.item,
+                exists: c.exists,
+                unit_id: c.unit_id.clone(),
+                text: c.text.clone(),
+                problem: c.problem.clone(),
+            })
+            .collect(),
+    }
+}

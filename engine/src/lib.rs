@@ -14,6 +14,7 @@
 //! assert_eq!(hits[0].chunk.article, Some(21));
 //! ```
 
+pub mod citations;
 pub mod error;
 pub mod graph;
 pub mod search;
@@ -549,6 +550,11 @@ impl Engine {
         Ok(hits)
     }
 
+    /// Lists every 《X》第N条 in `text` and whether it exists in the store.
+    pub fn verify_citations(&self, text: &str) -> Vec<citations::CitationCheck> {
+        citations::check(text, &self.catalog, &self.dir)
+    }
+
     /// A stored document.
     pub fn document(&self, id: &str) -> Result<Document> {
         self.dir.load_document(id)
@@ -715,6 +721,60 @@ mod tests {
             )
             .unwrap();
         assert!(String::from_utf8_lossy(&out.body).contains("true"));
+    }
+
+    #[test]
+    fn citation_checker_flags_fabricated_provisions() {
+        let t = tempfile::tempdir().unwrap();
+        let mut e = Engine::open_for_write(t.path()).unwrap();
+        e.put_document(
+            doc(
+                "a",
+                "中华人民共和国安全生产法",
+                "生产经营单位应当遵守本法。",
+            ),
+            "k:a",
+        )
+        .unwrap();
+        e.commit().unwrap();
+        let checks = e.verify_citations(
+            "依据《安全生产法》第一条、第二条，以及《安全生产法》第九百条和安全生产法第一条第三款，参照《消防法》第十六条。",
+        );
+        let got: Vec<(&str, bool)> = checks.iter().map(|c| (c.raw.as_str(), c.exists)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("《安全生产法》第一条", true),
+                ("第二条", true),
+                ("《安全生产法》第九百条", false),
+                ("安全生产法第一条第三款", false),
+                ("《消防法》第十六条", false),
+            ]
+        );
+        assert_eq!(
+            checks[0].doc_title.as_deref(),
+            Some("中华人民共和国安全生产法")
+        );
+        assert!(checks[0]
+            .text
+            .as_deref()
+            .unwrap()
+            .contains("生产经营单位应当遵守本法"));
+        assert!(checks[2]
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("没有第九百条"));
+        assert!(checks[3]
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("没有所引的款或项"));
+        assert!(checks[4]
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("库中没有《消防法》"));
     }
 
     #[test]
