@@ -502,7 +502,16 @@ impl Engine {
     pub fn search(&self, req: &SearchRequest) -> Result<Vec<Hit>> {
         let k = req.k.clamp(1, 1000);
         let mut hits: Vec<Hit> = Vec::new();
-        let bm25 = self.index.search(&req.query, &req.filter, k * 2 + 10)?;
+        // Colloquial words (危化品, 老总) also search for their statutory terms.
+        let expanded = {
+            let extra = emkg_ontology::lexicon::expansions(&req.query);
+            if extra.is_empty() {
+                req.query.clone()
+            } else {
+                format!("{} {}", req.query, extra.join(" "))
+            }
+        };
+        let bm25 = self.index.search(&expanded, &req.filter, k * 2 + 10)?;
         let top_score = bm25.first().map(|h| h.0).unwrap_or(0.0);
         for np in search::named_provisions(&req.query, &self.catalog) {
             for doc_id in &np.doc_ids {

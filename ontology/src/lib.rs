@@ -5,6 +5,7 @@
 //! with their wire names and Chinese labels. It does no I/O and names no
 //! storage backend; every other crate may depend on it.
 
+pub mod lexicon;
 pub mod taxonomy;
 pub mod vocab;
 
