@@ -67,6 +67,9 @@ pub trait GraphStore: Send + Sync {
     /// Replaces the named graph of `doc_id` with `triples`, atomically.
     fn replace_document(&self, doc_id: &str, triples: DocTriples) -> Result<()>;
     fn remove_document(&self, doc_id: &str) -> Result<()>;
+    /// Loads the graphs of documents that are not in the store yet, in bulk
+    /// (one atomic load for all of them; much faster than transactions).
+    fn load_new_documents(&self, docs: Vec<(String, DocTriples)>) -> Result<()>;
     /// Records the catalog generation the graph reflects.
     fn set_generation(&self, generation: u64) -> Result<()>;
     fn generation(&self) -> Result<Option<u64>>;
@@ -156,6 +159,34 @@ impl GraphStore for OxigraphGraph {
         t.clear_graph(GraphNameRef::NamedNode(graph.as_ref()))
             .map_err(err)?;
         t.commit().map_err(err)
+    }
+
+    fn load_new_documents(&self, docs: Vec<(String, DocTriples)>) -> Result<()> {
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let shared = nn(SHARED_GRAPH)?;
+        let mut quads = Vec::new();
+        for (id, t) in docs {
+            let graph = nn(&vocab::graph_iri(&id))?;
+            quads.extend(
+                t.own
+                    .into_iter()
+                    .map(|(s, p, o)| Quad::new(s, p, o, graph.clone())),
+            );
+            quads.extend(
+                t.shared
+                    .into_iter()
+                    .map(|(s, p, o)| Quad::new(s, p, o, shared.clone())),
+            );
+        }
+        let mut loader = self
+            .store
+            .bulk_loader()
+            .with_num_threads(2)
+            .with_max_memory_size_in_megabytes(512);
+        loader.load_quads(quads).map_err(err)?;
+        loader.commit().map_err(err)
     }
 
     fn set_generation(&self, generation: u64) -> Result<()> {

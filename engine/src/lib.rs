@@ -180,6 +180,8 @@ pub struct Engine {
     index: Box<dyn TextIndex>,
     /// The knowledge graph; `Err` holds why it could not be opened (read paths).
     graph: std::result::Result<Box<dyn GraphStore>, String>,
+    /// Graphs of newly added documents, bulk-loaded at the next commit.
+    staged_graphs: BTreeMap<String, graph::DocTriples>,
 }
 
 impl Engine {
@@ -196,6 +198,7 @@ impl Engine {
             catalog,
             index,
             graph: Ok(graph),
+            staged_graphs: BTreeMap::new(),
         };
         if e.index.generation()?.unwrap_or(0) != e.catalog.generation {
             e.rebuild_index()?;
@@ -224,6 +227,7 @@ impl Engine {
             catalog,
             index,
             graph,
+            staged_graphs: BTreeMap::new(),
         })
     }
 
@@ -385,9 +389,7 @@ impl Engine {
         self.resolve_external_refs(&mut doc);
         self.dir.save_document(&doc)?;
         self.index.replace_document(&doc.id, &chunks_of(&doc))?;
-        // One transaction per document: its named graph is replaced whole.
-        self.graph()?
-            .replace_document(&doc.id, graph::document_triples(&doc)?)?;
+        self.stage_graph(&doc, outcome == DocOutcome::Added)?;
         let mut entry = store::entry_for(&doc, source_key);
         entry.pending_titles.retain(|t| !self.has_title(t));
         let report = DocReport {
@@ -419,6 +421,7 @@ impl Engine {
     /// Makes staged documents searchable and records the new catalog generation.
     pub fn commit(&mut self) -> Result<()> {
         self.catalog.generation += 1;
+        self.flush_graphs()?;
         self.index.commit(self.catalog.generation)?;
         self.graph()?.set_generation(self.catalog.generation)?;
         self.dir.save_catalog(&self.catalog)
@@ -452,6 +455,28 @@ impl Engine {
             self.catalog.docs.insert(doc.id.clone(), entry);
         }
         Ok(due.len())
+    }
+
+    /// A new document's graph waits for the bulk load at commit; a replaced
+    /// one is swapped in one transaction now (its named graph replaced whole).
+    fn stage_graph(&mut self, doc: &Document, new: bool) -> Result<()> {
+        let triples = graph::document_triples(doc)?;
+        if new {
+            self.staged_graphs.insert(doc.id.clone(), triples);
+            if self.staged_graphs.len() >= 500 {
+                self.flush_graphs()?;
+            }
+            Ok(())
+        } else {
+            self.graph()?.replace_document(&doc.id, triples)
+        }
+    }
+
+    fn flush_graphs(&mut self) -> Result<()> {
+        let docs: Vec<(String, graph::DocTriples)> = std::mem::take(&mut self.staged_graphs)
+            .into_iter()
+            .collect();
+        self.graph()?.load_new_documents(docs)
     }
 
     fn has_title(&self, normalized: &str) -> bool {
