@@ -31,17 +31,6 @@ pub struct CitationCheck {
     pub problem: Option<String>,
 }
 
-/// Stored titles that `before` ends with (longest first match wins).
-fn title_before(before: &str, catalog: &Catalog) -> Option<String> {
-    let norm = normalize_title(before);
-    catalog
-        .docs
-        .values()
-        .map(|e| normalize_title(&e.title))
-        .filter(|t| !t.is_empty() && norm.ends_with(t.as_str()))
-        .max_by_key(|t| t.chars().count())
-}
-
 /// Finds and checks every citation in `text`.
 pub fn check(text: &str, catalog: &Catalog, dir: &DataDir) -> Vec<CitationCheck> {
     let chars: Vec<char> = text.chars().collect();
@@ -68,7 +57,7 @@ pub fn check(text: &str, catalog: &Catalog, dir: &DataDir) -> Vec<CitationCheck>
                 let before: String = chars[i.saturating_sub(30)..i].iter().collect();
                 let hit = match inherited {
                     Some(t) => Some((i, t)),
-                    None => title_before(&before, catalog)
+                    None => crate::search::title_ending(&before, catalog)
                         .map(|t| (i.saturating_sub(t.chars().count()), t)),
                 };
                 if let Some((start, title)) = hit {
@@ -114,11 +103,8 @@ fn verify(
         problem: None,
     };
     let norm = normalize_title(title);
-    let docs: Vec<&crate::store::CatalogEntry> = catalog
-        .docs
-        .values()
-        .filter(|e| normalize_title(&e.title) == norm)
-        .collect();
+    let docs: Vec<&crate::store::CatalogEntry> =
+        crate::search::docs_titled(&norm, catalog).collect();
     if docs.is_empty() {
         c.problem = Some(format!("库中没有《{title}》"));
         return c;

@@ -1,7 +1,7 @@
 //! Query handling: recognising a named provision (安全生产法第二十一条,
 //! 《消防法》第16条) so that it comes first, and merging duplicate texts.
 
-use crate::store::Catalog;
+use crate::store::{Catalog, CatalogEntry};
 use emkg_ingest::numerals::{is_chinese_numeral_char, to_ascii_digit};
 use emkg_ingest::xref::provision_at;
 use emkg_ontology::normalize_title;
@@ -30,30 +30,10 @@ pub fn named_provisions(query: &str, catalog: &Catalog) -> Vec<NamedProvision> {
             continue;
         };
         let Some(article) = r.article else { continue };
-        // Text before 第, without book-title marks and spaces.
-        let before: String = chars[..i]
-            .iter()
-            .filter(|c| !matches!(c, '《' | '》') && !c.is_whitespace())
-            .collect();
-        let before_norm = normalize_title(&before);
-        let mut best_len = 0usize;
-        let mut ids = Vec::new();
-        for e in catalog.docs.values() {
-            let t = normalize_title(&e.title);
-            if t.is_empty() {
-                continue;
-            }
-            let n = t.chars().count();
-            if before_norm.ends_with(&t) || before.ends_with(&e.title) {
-                if n > best_len {
-                    best_len = n;
-                    ids.clear();
-                }
-                if n == best_len {
-                    ids.push(e.id.clone());
-                }
-            }
-        }
+        let before: String = chars[..i].iter().collect();
+        let ids: Vec<String> = title_ending(&before, catalog)
+            .map(|t| docs_titled(&t, catalog).map(|e| e.id.clone()).collect())
+            .unwrap_or_default();
         if !ids.is_empty() {
             out.push(NamedProvision {
                 doc_ids: ids,
@@ -64,6 +44,29 @@ pub fn named_provisions(query: &str, catalog: &Catalog) -> Vec<NamedProvision> {
         }
     }
     out
+}
+
+/// The longest stored title (normalised) that `before` ends with, whatever
+/// its form: 《中华人民共和国安全生产法》, 安全生产法, with spaces.
+pub fn title_ending(before: &str, catalog: &Catalog) -> Option<String> {
+    let norm = normalize_title(before);
+    catalog
+        .docs
+        .values()
+        .map(|e| normalize_title(&e.title))
+        .filter(|t| !t.is_empty() && norm.ends_with(t.as_str()))
+        .max_by_key(|t| t.chars().count())
+}
+
+/// Stored documents whose normalised title is `normalized`.
+pub fn docs_titled<'a>(
+    normalized: &'a str,
+    catalog: &'a Catalog,
+) -> impl Iterator<Item = &'a CatalogEntry> + 'a {
+    catalog
+        .docs
+        .values()
+        .filter(move |e| normalize_title(&e.title) == normalized)
 }
 
 /// Whether a query mentions an article number at all (第N条 with digits or numerals).

@@ -261,7 +261,6 @@ pub fn parse_text(
         structure::parse_sections(id, &lines, body_from)
     };
     let text_chars = text.chars().count();
-    let body_start_char = lines.get(body_from).map(|l| l.start).unwrap_or(text_chars);
     if !legal {
         // Text between the title and the first section (a plan's preamble, a
         // news report's body) is a chunk of its own.
@@ -335,7 +334,6 @@ pub fn parse_text(
     let issuer = meta::issuer(&title, &head);
     let doc_number = meta::doc_number(&head, issuer.as_deref());
     let version = dates.amended.clone().or(dates.promulgated.clone());
-    let _ = body_start_char;
     let mut doc = Document {
         id: id.to_string(),
         title,

@@ -274,8 +274,7 @@ fn strip_spaces(s: &str) -> String {
         .collect()
 }
 
-/// Output of structure parsing: units and the index of the first line that
-/// belongs to a unit (lines before it are the preamble).
+/// Output of structure parsing: units and problems noticed.
 pub struct Parsed {
     pub units: Vec<Unit>,
     pub diagnostics: Vec<String>,
@@ -651,7 +650,6 @@ pub fn parse_sections(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Par
 
     for (li, line) in lines.iter().enumerate().skip(body_from) {
         let text = line.text;
-        let mut accepted = false;
         if let Some((marker, n, dotted, label_chars)) = detect_marker(text) {
             let pos = stack.iter().position(|o| o.marker == marker);
             let ok = match (&marker, pos) {
@@ -676,7 +674,6 @@ pub fn parse_sections(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Par
                 (_, None) => n == 1,
             };
             if ok {
-                accepted = true;
                 // Pop to the level of this marker (its sibling), or stay as child.
                 match &marker {
                     Marker::Dotted(d) => {
@@ -733,7 +730,6 @@ pub fn parse_sections(doc_id: &str, lines: &[Line<'_>], body_from: usize) -> Par
                 first_unit_line.get_or_insert(li);
             }
         }
-        let _ = accepted;
         for o in &stack {
             units[o.unit].span.1 = line.end;
         }
