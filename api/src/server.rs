@@ -7,6 +7,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use emkg_engine::models::Generator;
 use emkg_engine::{Engine, EngineError, SearchRequest};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -14,6 +15,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub engine: Engine,
     pub sparql_limits: emkg_engine::QueryLimits,
+    /// The local LLM (one request at a time) and its name.
+    pub generator: Option<(std::sync::Mutex<Box<dyn Generator>>, String)>,
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
@@ -22,6 +25,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/search", get(search))
         .route("/sparql", get(sparql_get).post(sparql_post))
         .route("/v1/verify", axum::routing::post(verify))
+        .route("/v1/ask", axum::routing::post(ask))
         .fallback(not_found)
         .with_state(state)
 }
@@ -90,6 +94,7 @@ pub struct SearchParams {
     q: Option<String>,
     k: Option<String>,
     kind: Option<String>,
+    retrievers: Option<String>,
 }
 
 async fn search(
@@ -111,6 +116,9 @@ async fn search(
         },
     };
     let mut req = SearchRequest::new(&q, k);
+    if let Some(r) = p.retrievers.as_deref().filter(|s| !s.is_empty()) {
+        req.retrievers = emkg_engine::Retrievers::parse(r)?;
+    }
     if let Some(kinds) = p.kind.as_deref().filter(|s| !s.is_empty()) {
         for name in kinds.split(',') {
             match emkg_engine::ontology::DocKind::parse(name.trim()) {
@@ -254,4 +262,120 @@ async fn verify(
             message: format!("核验任务失败：{e}"),
         })?;
     Ok(Json(wire::verify_response(&checks)))
+}
+
+#[derive(Deserialize)]
+pub struct AskBody {
+    question: String,
+    evidence: Option<usize>,
+    max_tokens: Option<usize>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    seed: Option<u64>,
+}
+
+/// POST /v1/ask: JSON answer, or a stream of server-sent events when the
+/// client accepts `text/event-stream` (`token` events with text as it is
+/// generated, then one `answer` event with the checked answer).
+async fn ask(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Json<AskBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(body) = body.map_err(|e| bad_request(&format!("请求体应为 JSON：{e}")))?;
+    let question = body.question.trim().to_string();
+    if question.is_empty() {
+        return Err(bad_request("缺少问题 question"));
+    }
+    if question.chars().count() > 2000 {
+        return Err(bad_request("问题过长（上限 2000 字）"));
+    }
+    let evidence = body.evidence.unwrap_or(5);
+    if !(1..=10).contains(&evidence) {
+        return Err(bad_request("参数 evidence 应为 1 到 10 之间的整数"));
+    }
+    let max_tokens = body.max_tokens.unwrap_or(384);
+    if !(1..=2048).contains(&max_tokens) {
+        return Err(bad_request("参数 max_tokens 应为 1 到 2048 之间的整数"));
+    }
+    let temperature = body.temperature.unwrap_or(0.0);
+    if !(0.0..=2.0).contains(&temperature) {
+        return Err(bad_request("参数 temperature 应在 0 到 2 之间"));
+    }
+    let opts = emkg_engine::answer::AskOptions {
+        evidence,
+        generation: emkg_engine::models::GenerationParams {
+            max_new_tokens: max_tokens,
+            temperature,
+            top_p: body.top_p,
+            seed: body.seed.unwrap_or(299_792_458),
+        },
+    };
+    let sse = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
+
+    let run = move |on_text: &mut dyn FnMut(&str) -> bool| -> Result<wire::AskResponse, ApiError> {
+        let (answer, model) = match &state.generator {
+            Some((g, name)) => {
+                let mut g = g.lock().map_err(|_| ApiError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    message: "生成模型状态异常，请重启服务".into(),
+                })?;
+                let a = state
+                    .engine
+                    .ask(&question, Some(g.as_mut()), &opts, on_text)?;
+                (a, name.clone())
+            }
+            None => (
+                state.engine.ask(&question, None, &opts, on_text)?,
+                String::new(),
+            ),
+        };
+        Ok(wire::ask_response(&question, &answer, &model))
+    };
+
+    if !sse {
+        let resp = tokio::task::spawn_blocking(move || run(&mut |_| true))
+            .await
+            .map_err(|e| ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                message: format!("问答任务失败：{e}"),
+            })??;
+        return Ok(Json(resp).into_response());
+    }
+
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
+    tokio::task::spawn_blocking(move || {
+        let token_tx = tx.clone();
+        let result = run(&mut |t| {
+            let ev = Event::default()
+                .event("token")
+                .data(serde_json::json!({ "text": t }).to_string());
+            // A closed stream (client gone) stops generation.
+            token_tx.blocking_send(ev).is_ok()
+        });
+        let ev = match result {
+            Ok(resp) => Event::default()
+                .event("answer")
+                .data(serde_json::to_string(&resp).unwrap_or_default()),
+            Err(e) => Event::default().event("error").data(
+                serde_json::json!({ "error": { "code": e.code, "message": e.message } })
+                    .to_string(),
+            ),
+        };
+        let _ = tx.blocking_send(ev);
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|ev| (Ok::<_, std::convert::Infallible>(ev), rx))
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }

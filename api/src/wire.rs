@@ -29,23 +29,7 @@ pub struct SearchResponse {
 
 /// 《中华人民共和国安全生产法》第二十一条 / 《国家突发事件总体应急预案》3.2.2
 pub fn citation(h: &Hit) -> String {
-    let c = &h.chunk;
-    match (c.article, &c.section) {
-        (Some(a), _) => {
-            let suffix = c
-                .article_suffix
-                .map(|s| format!("之{}", emkg_engine::ingest::numerals::to_chinese(s)))
-                .unwrap_or_default();
-            format!(
-                "《{}》第{}条{}",
-                c.doc_title,
-                emkg_engine::ingest::numerals::to_chinese(a),
-                suffix
-            )
-        }
-        (None, Some(s)) => format!("《{}》{}", c.doc_title, s),
-        _ => format!("《{}》", c.doc_title),
-    }
+    emkg_engine::answer::label(h)
 }
 
 pub fn search_response(query: &str, hits: &[Hit]) -> SearchResponse {
@@ -259,5 +243,74 @@ pub fn verify_response(checks: &[emkg_engine::citations::CitationCheck]) -> Veri
                 problem: c.problem.clone(),
             })
             .collect(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct AskCitationJson {
+    pub raw: String,
+    pub unit_id: Option<String>,
+    pub doc_title: Option<String>,
+    pub article: Option<String>,
+    pub section: Option<String>,
+    pub quote: Option<String>,
+    pub verified: bool,
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GenerationJson {
+    pub model: String,
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    pub stop: emkg_engine::models::StopReason,
+    pub prefill_secs: f64,
+    pub decode_secs: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AskResponse {
+    pub question: String,
+    pub answer: String,
+    pub citations: Vec<AskCitationJson>,
+    pub evidence: Vec<HitJson>,
+    pub verified: bool,
+    /// generated, extractive or no_evidence
+    pub mode: &'static str,
+    /// The model cited nothing; citations were attributed by wording overlap.
+    pub attributed: bool,
+    pub generation: Option<GenerationJson>,
+}
+
+pub fn ask_response(question: &str, a: &emkg_engine::answer::Answer, model: &str) -> AskResponse {
+    AskResponse {
+        question: question.to_string(),
+        answer: a.answer.clone(),
+        citations: a
+            .citations
+            .iter()
+            .map(|c| AskCitationJson {
+                raw: c.raw.clone(),
+                unit_id: c.unit_id.clone(),
+                doc_title: c.doc_title.clone(),
+                article: c.article.clone(),
+                section: c.section.clone(),
+                quote: c.quote.clone(),
+                verified: c.verified,
+                problem: c.problem.clone(),
+            })
+            .collect(),
+        evidence: search_response(question, &a.evidence).hits,
+        verified: a.verified,
+        mode: a.mode,
+        attributed: a.attributed,
+        generation: a.generation.as_ref().map(|g| GenerationJson {
+            model: model.to_string(),
+            prompt_tokens: g.prompt_tokens,
+            generated_tokens: g.generated_tokens,
+            stop: g.stop,
+            prefill_secs: g.prefill_secs,
+            decode_secs: g.decode_secs,
+        }),
     }
 }

@@ -30,6 +30,21 @@ pub enum EngineError {
     BadQuery(String),
     #[error("文档不存在：{0}")]
     NoSuchDocument(String),
+    #[error("向量索引错误：{0}")]
+    Vector(String),
+    #[error(transparent)]
+    Model(#[from] emkg_models::ModelError),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl EngineError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        EngineError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
 }
 
 impl From<tantivy::TantivyError> for EngineError {

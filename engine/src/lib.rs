@@ -14,24 +14,32 @@
 //! assert_eq!(hits[0].chunk.article, Some(21));
 //! ```
 
+pub mod answer;
 pub mod citations;
 pub mod error;
 pub mod graph;
+pub mod hybrid;
+pub mod qdrant;
 pub mod search;
 pub mod store;
 pub mod text_index;
+pub mod vector_index;
 
 pub use emkg_ingest as ingest;
+pub use emkg_models as models;
 pub use emkg_ontology as ontology;
 pub use error::{EngineError, Result};
 pub use graph::{GraphStore, OxigraphGraph, QueryLimits, QueryOutput, ResultFormat};
 pub use text_index::{Filter, IndexedChunk, TantivyIndex, TextIndex};
 
 use emkg_ingest::{Document, IngestOptions};
+use emkg_models::{Embedder, Role};
 use emkg_ontology::DocKind;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use store::{Catalog, DataDir};
+use vector_index::{FlatIndex, VectorIndex, VectorRecord};
 
 /// A search request.
 #[derive(Debug, Clone)]
@@ -39,6 +47,12 @@ pub struct SearchRequest {
     pub query: String,
     pub k: usize,
     pub filter: Filter,
+    /// Which retrievers may contribute (all by default; dense needs an
+    /// embedder attached).
+    pub retrievers: Retrievers,
+    /// Leave out documents whose status says they are repealed or void.
+    pub in_force_only: bool,
+    pub fusion: Fusion,
 }
 
 impl SearchRequest {
@@ -47,7 +61,83 @@ impl SearchRequest {
             query: query.to_string(),
             k,
             filter: Filter::default(),
+            retrievers: Retrievers::default(),
+            in_force_only: false,
+            fusion: Fusion::default(),
         }
+    }
+}
+
+/// How hybrid search combines its retrievers. The defaults were tuned on
+/// the dev gold set (`emkg eval retrieval --w-dense … --graph-decay …`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fusion {
+    pub w_bm25: f32,
+    pub w_dense: f32,
+    /// Reciprocal-rank constant.
+    pub k0: f32,
+    /// Fused hits whose links are followed.
+    pub expand_top: usize,
+    /// Share of its parent's score a linked provision gets.
+    pub graph_decay: f32,
+}
+
+impl Default for Fusion {
+    fn default() -> Self {
+        Fusion {
+            w_bm25: W_BM25,
+            w_dense: W_DENSE,
+            k0: RRF_K0,
+            expand_top: EXPAND_TOP,
+            graph_decay: GRAPH_DECAY,
+        }
+    }
+}
+
+/// The retrievers a search may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retrievers {
+    pub bm25: bool,
+    pub dense: bool,
+    pub graph: bool,
+}
+
+impl Default for Retrievers {
+    fn default() -> Self {
+        Retrievers {
+            bm25: true,
+            dense: true,
+            graph: true,
+        }
+    }
+}
+
+impl Retrievers {
+    /// Parses `bm25,dense,graph` (any subset, any order).
+    pub fn parse(s: &str) -> Result<Retrievers> {
+        let mut r = Retrievers {
+            bm25: false,
+            dense: false,
+            graph: false,
+        };
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "bm25" => r.bm25 = true,
+                "dense" => r.dense = true,
+                "graph" => r.graph = true,
+                other => {
+                    return Err(EngineError::BadQuery(format!(
+                        "未知的检索器 “{other}”（可选 bm25、dense、graph）"
+                    )))
+                }
+            }
+        }
+        if !r.bm25 && !r.dense {
+            return Err(EngineError::BadQuery(
+                "至少需要 bm25 或 dense 之一（graph 只扩展已有结果）".into(),
+            ));
+        }
+        Ok(r)
     }
 }
 
@@ -57,6 +147,9 @@ pub enum Retriever {
     /// The query named this provision.
     Lookup,
     Bm25,
+    Dense,
+    /// Linked to a retrieved provision (reference, duty ↔ penalty).
+    Graph,
 }
 
 impl Retriever {
@@ -64,9 +157,35 @@ impl Retriever {
         match self {
             Retriever::Lookup => "lookup",
             Retriever::Bm25 => "bm25",
+            Retriever::Dense => "dense",
+            Retriever::Graph => "graph",
         }
     }
 }
+
+/// Where dense vectors live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VectorBackend {
+    /// Files in the data directory, exact search in memory.
+    Embedded,
+    /// A Qdrant server or cluster (gRPC URL, e.g. `http://localhost:6334`).
+    Qdrant {
+        url: String,
+        api_key: Option<String>,
+    },
+}
+
+/// Fusion weights and pool sizes of hybrid search (tuned on the dev gold
+/// set; see eval/).
+const RRF_K0: f32 = 60.0;
+const W_BM25: f32 = 1.0;
+const W_DENSE: f32 = 1.0;
+/// Candidates taken from each retriever.
+const POOL: usize = 60;
+/// Fused hits whose links are followed, and the share of the parent's
+/// score a linked provision gets.
+const EXPAND_TOP: usize = 5;
+const GRAPH_DECAY: f32 = 0.5;
 
 /// One search result.
 #[derive(Debug, Clone, PartialEq)]
@@ -164,6 +283,17 @@ pub struct DocStats {
     pub missing_articles: Vec<u32>,
 }
 
+/// Dense retrieval coverage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseStatus {
+    pub embedder: String,
+    pub backend: &'static str,
+    pub dim: usize,
+    pub vectors: usize,
+    pub documents_embedded: usize,
+    pub documents: usize,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
     pub documents: usize,
@@ -182,6 +312,10 @@ pub struct Engine {
     graph: std::result::Result<Box<dyn GraphStore>, String>,
     /// Graphs of newly added documents, bulk-loaded at the next commit.
     staged_graphs: BTreeMap<String, graph::DocTriples>,
+    embedder: Option<Arc<dyn Embedder>>,
+    vectors: Option<Box<dyn VectorIndex>>,
+    /// Links between chunks, for graph expansion (from the catalog).
+    links: hybrid::LinkMap,
 }
 
 impl Engine {
@@ -199,7 +333,12 @@ impl Engine {
             index,
             graph: Ok(graph),
             staged_graphs: BTreeMap::new(),
+            embedder: None,
+            vectors: None,
+            links: hybrid::LinkMap::default(),
         };
+        e.fill_missing_links()?;
+        e.links = link_map(&e.catalog);
         if e.index.generation()?.unwrap_or(0) != e.catalog.generation {
             e.rebuild_index()?;
         }
@@ -222,13 +361,159 @@ impl Engine {
         } else {
             Err("数据目录中没有知识图谱，请重新运行 emkg ingest".into())
         };
+        let links = link_map(&catalog);
         Ok(Engine {
             dir,
             catalog,
             index,
             graph,
             staged_graphs: BTreeMap::new(),
+            embedder: None,
+            vectors: None,
+            links,
         })
+    }
+
+    /// Catalogs from before links existed: compute them from the documents.
+    fn fill_missing_links(&mut self) -> Result<()> {
+        let missing: Vec<String> = self
+            .catalog
+            .docs
+            .values()
+            .filter(|e| e.links.is_none())
+            .map(|e| e.id.clone())
+            .collect();
+        for id in &missing {
+            let d = self.dir.load_document(id)?;
+            if let Some(e) = self.catalog.docs.get_mut(id) {
+                e.links = Some(hybrid::links_of(&d));
+            }
+        }
+        if !missing.is_empty() {
+            self.dir.save_catalog(&self.catalog)?;
+        }
+        Ok(())
+    }
+
+    /// Attaches an embedder and the vector index of its space. On a
+    /// writable engine, call [`Engine::sync_vectors`] (commit does) to embed
+    /// documents that lack vectors; a read-only engine searches what exists.
+    pub fn attach_embedder(
+        &mut self,
+        embedder: Arc<dyn Embedder>,
+        backend: &VectorBackend,
+    ) -> Result<()> {
+        let space = vector_space_name(embedder.name());
+        let index: Box<dyn VectorIndex> = match backend {
+            VectorBackend::Embedded => {
+                let kinds: BTreeMap<String, DocKind> = self
+                    .catalog
+                    .docs
+                    .values()
+                    .map(|e| (e.id.clone(), e.kind))
+                    .collect();
+                let dir = self.dir.root().join("vectors").join(&space);
+                Box::new(FlatIndex::open(&dir, embedder.dim(), &|id| {
+                    kinds.get(id).copied()
+                })?)
+            }
+            VectorBackend::Qdrant { url, api_key } => Box::new(qdrant::QdrantIndex::connect(
+                url,
+                api_key.as_deref(),
+                &format!("emkg_{space}"),
+                embedder.dim(),
+                &self
+                    .dir
+                    .root()
+                    .join("vectors")
+                    .join(format!("qdrant-{space}.json")),
+            )?),
+        };
+        self.embedder = Some(embedder);
+        self.vectors = Some(index);
+        Ok(())
+    }
+
+    /// The attached embedder's name and vector backend, and how many
+    /// documents and chunks have vectors.
+    pub fn dense_status(&self) -> Option<DenseStatus> {
+        let (e, v) = (self.embedder.as_ref()?, self.vectors.as_ref()?);
+        let versions = v.doc_versions().ok()?;
+        let current = self
+            .catalog
+            .docs
+            .values()
+            .filter(|d| versions.get(&d.id) == Some(&d.content_hash))
+            .count();
+        Some(DenseStatus {
+            embedder: e.name().to_string(),
+            backend: v.backend(),
+            dim: v.dim(),
+            vectors: v.len(),
+            documents_embedded: current,
+            documents: self.catalog.docs.len(),
+        })
+    }
+
+    /// Embeds every stored document whose vectors are missing or stale and
+    /// drops vectors of documents no longer stored. Returns how many chunks
+    /// were embedded; `progress(done, total)` counts chunks.
+    pub fn sync_vectors(&mut self, progress: &mut dyn FnMut(usize, usize)) -> Result<usize> {
+        let (Some(embedder), Some(vectors)) = (self.embedder.clone(), self.vectors.as_mut()) else {
+            return Ok(0);
+        };
+        let have = vectors.doc_versions()?;
+        for stale in have.keys() {
+            if !self.catalog.docs.contains_key(stale) {
+                vectors.delete_document(stale)?;
+            }
+        }
+        let due: Vec<&store::CatalogEntry> = self
+            .catalog
+            .docs
+            .values()
+            .filter(|e| have.get(&e.id) != Some(&e.content_hash))
+            .collect();
+        let total: usize = due.iter().map(|e| e.chunks).sum();
+        let mut done = 0;
+        progress(0, total);
+        // Batches of whole documents, ~256 chunks each, so the embedder
+        // sorts by length across documents.
+        let mut i = 0;
+        while i < due.len() {
+            let mut batch: Vec<(&store::CatalogEntry, Vec<IndexedChunk>)> = Vec::new();
+            let mut n = 0;
+            while i < due.len() && (batch.is_empty() || n < 256) {
+                let d = self.dir.load_document(&due[i].id)?;
+                let chunks = chunks_of(&d);
+                n += chunks.len();
+                batch.push((due[i], chunks));
+                i += 1;
+            }
+            let texts: Vec<String> = batch
+                .iter()
+                .flat_map(|(_, cs)| cs.iter().map(passage_text))
+                .collect();
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let mut vecs = embedder.embed(&refs, Role::Passage)?.vectors.into_iter();
+            for (entry, chunks) in batch {
+                let records = chunks
+                    .into_iter()
+                    .zip(vecs.by_ref())
+                    .map(|(c, vector)| VectorRecord {
+                        unit_id: c.unit_id,
+                        vector,
+                    })
+                    .collect();
+                vectors.replace_document(&entry.id, entry.kind, &entry.content_hash, records)?;
+            }
+            // Durable per batch: an interrupted run keeps what it embedded.
+            vectors.commit()?;
+            done += n;
+            progress(done.min(total), total);
+        }
+        vectors.commit()?;
+        Ok(done)
     }
 
     pub fn data_dir(&self) -> &Path {
@@ -424,7 +709,13 @@ impl Engine {
         self.flush_graphs()?;
         self.index.commit(self.catalog.generation)?;
         self.graph()?.set_generation(self.catalog.generation)?;
-        self.dir.save_catalog(&self.catalog)
+        self.dir.save_catalog(&self.catalog)?;
+        self.links = link_map(&self.catalog);
+        // Vectors are derived and versioned per document: embedding after
+        // the catalog is saved means a crash here only leaves work for the
+        // next sync, never a wrong vector.
+        self.sync_vectors(&mut |_, _| {})?;
+        Ok(())
     }
 
     /// Revisits stored documents whose 《X》第N条 references named a title that
@@ -522,10 +813,13 @@ impl Engine {
         }
     }
 
-    /// Searches: a provision the query names comes first, then BM25 hits;
-    /// identical provision texts from different sources are merged.
+    /// Hybrid search: a provision the query names comes first; then BM25
+    /// and dense candidates fused by reciprocal rank, with provisions linked
+    /// to the best of them (references, duty ↔ penalty) added after their
+    /// parent. Identical provision texts from different sources are merged.
     pub fn search(&self, req: &SearchRequest) -> Result<Vec<Hit>> {
         let k = req.k.clamp(1, 1000);
+        let pool = POOL.max(k * 2);
         let mut hits: Vec<Hit> = Vec::new();
         // Colloquial words (危化品, 老总) also search for their statutory terms.
         let expanded = {
@@ -536,8 +830,22 @@ impl Engine {
                 format!("{} {}", req.query, extra.join(" "))
             }
         };
-        let bm25 = self.index.search(&expanded, &req.filter, k * 2 + 10)?;
-        let top_score = bm25.first().map(|h| h.0).unwrap_or(0.0);
+        let bm25 = if req.retrievers.bm25 {
+            self.index.search(&expanded, &req.filter, pool)?
+        } else {
+            Vec::new()
+        };
+        let dense = match (&self.embedder, &self.vectors, req.retrievers.dense) {
+            (Some(e), Some(v), true) => {
+                let q = e.embed(&[req.query.as_str()], Role::Query)?;
+                match q.vectors.first() {
+                    Some(qv) => v.search(qv, pool, &req.filter)?,
+                    None => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
+
         for np in search::named_provisions(&req.query, &self.catalog) {
             for doc_id in &np.doc_ids {
                 if !req.filter.doc_ids.is_empty() && !req.filter.doc_ids.contains(doc_id) {
@@ -551,22 +859,87 @@ impl Engine {
                     if req.filter.kinds.is_empty() || req.filter.kinds.contains(&c.doc_kind) {
                         hits.push(Hit {
                             chunk: c,
-                            score: top_score + 10.0,
+                            score: 1.0,
                             retrievers: vec![Retriever::Lookup],
                         });
                     }
                 }
             }
         }
-        for (score, chunk) in bm25 {
-            if let Some(h) = hits.iter_mut().find(|h| h.chunk.unit_id == chunk.unit_id) {
-                h.retrievers.push(Retriever::Bm25);
+
+        let mut chunks: HashMap<String, IndexedChunk> = HashMap::new();
+        let bm25_ids: Vec<String> = bm25
+            .into_iter()
+            .map(|(_, c)| {
+                let id = c.unit_id.clone();
+                chunks.insert(id.clone(), c);
+                id
+            })
+            .collect();
+        let dense_ids: Vec<String> = dense.into_iter().map(|(_, id)| id).collect();
+        let f = req.fusion;
+        let lists = [(bm25_ids, f.w_bm25), (dense_ids, f.w_dense)];
+        let which = [Retriever::Bm25, Retriever::Dense];
+        let fused = hybrid::rrf(&lists, f.k0);
+
+        let mut ranked: Vec<(String, f32, Vec<Retriever>)> = fused
+            .into_iter()
+            .map(|(id, score, from)| (id, score, from.into_iter().map(|i| which[i]).collect()))
+            .collect();
+        if req.retrievers.graph {
+            let parents: Vec<(String, f32)> = ranked
+                .iter()
+                .take(f.expand_top)
+                .map(|r| (r.0.clone(), r.1))
+                .collect();
+            let mut extra: Vec<(String, f32, Vec<Retriever>)> = Vec::new();
+            for (id, score) in parents {
+                for (next, _rel) in self.links.neighbours(&id) {
+                    if let Some(r) = ranked.iter_mut().find(|r| &r.0 == next) {
+                        // Found directly and linked: say so, keep its rank.
+                        if !r.2.contains(&Retriever::Graph) {
+                            r.2.push(Retriever::Graph);
+                        }
+                    } else if !extra.iter().any(|e| &e.0 == next) {
+                        extra.push((next.clone(), score * f.graph_decay, vec![Retriever::Graph]));
+                    }
+                }
+            }
+            ranked.extend(extra);
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        }
+
+        for (id, score, retrievers) in ranked {
+            if let Some(h) = hits.iter_mut().find(|h| h.chunk.unit_id == id) {
+                h.retrievers.extend(retrievers);
+                continue;
+            }
+            let chunk = match chunks.remove(&id) {
+                Some(c) => c,
+                None => match self.index.get(&id)? {
+                    Some(c) => c,
+                    // Vectors of a chunk no longer indexed: skip.
+                    None => continue,
+                },
+            };
+            if !req.filter.kinds.is_empty() && !req.filter.kinds.contains(&chunk.doc_kind) {
+                continue;
+            }
+            if !req.filter.doc_ids.is_empty() && !req.filter.doc_ids.contains(&chunk.doc_id) {
                 continue;
             }
             hits.push(Hit {
                 chunk,
                 score,
-                retrievers: vec![Retriever::Bm25],
+                retrievers,
+            });
+        }
+        if req.in_force_only {
+            hits.retain(|h| {
+                self.catalog
+                    .docs
+                    .get(&h.chunk.doc_id)
+                    .is_none_or(|e| !is_repealed(e.status.as_deref()))
             });
         }
         let mut seen = HashSet::new();
@@ -582,6 +955,31 @@ impl Engine {
         });
         hits.truncate(k);
         Ok(hits)
+    }
+
+    /// Optional rerank stage: the generator scores the first `top` hits for
+    /// relevance to `query` (log-odds of 是/否) and they are reordered by
+    /// that score; the rest keep their order. Slow on a CPU (one prefill
+    /// per hit), hence behind a flag — `eval retrieval --rerank` measures
+    /// whether it pays.
+    pub fn rerank(
+        &self,
+        query: &str,
+        mut hits: Vec<Hit>,
+        generator: &mut dyn emkg_models::Generator,
+        top: usize,
+    ) -> Result<Vec<Hit>> {
+        let n = top.min(hits.len());
+        let mut scored: Vec<(f32, Hit)> = Vec::with_capacity(n);
+        for h in hits.drain(..n) {
+            let passage = format!("{}\n{}", answer::label(&h), h.chunk.text);
+            let s = generator.relevance(query, &passage)?;
+            scored.push((s, h));
+        }
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut out: Vec<Hit> = scored.into_iter().map(|(_, h)| h).collect();
+        out.extend(hits);
+        Ok(out)
     }
 
     /// Lists every 《X》第N条 in `text` and whether it exists in the store.
@@ -649,6 +1047,53 @@ pub fn chunks_of(d: &Document) -> Vec<IndexedChunk> {
             section: c.unit.section.clone(),
         })
         .collect()
+}
+
+/// The text a chunk is embedded as: where it sits, then what it says.
+pub fn passage_text(c: &IndexedChunk) -> String {
+    let mut s = String::with_capacity(c.text.len() + 64);
+    s.push_str(&c.doc_title);
+    if !c.heading.trim().is_empty() {
+        s.push(' ');
+        s.push_str(c.heading.trim());
+    }
+    s.push('\n');
+    s.push_str(&c.text);
+    s
+}
+
+/// A folder / collection name for an embedder's vector space.
+fn vector_space_name(model: &str) -> String {
+    let s: String = model
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let s = s.trim_matches('_').to_string();
+    if s.is_empty() {
+        "default".into()
+    } else {
+        s
+    }
+}
+
+fn is_repealed(status: Option<&str>) -> bool {
+    status.is_some_and(|s| s.contains("废止") || s.contains("失效") || s.contains("已修改"))
+}
+
+fn link_map(catalog: &Catalog) -> hybrid::LinkMap {
+    let mut m = hybrid::LinkMap::default();
+    for e in catalog.docs.values() {
+        if let Some(l) = &e.links {
+            m.add(l);
+        }
+    }
+    m
 }
 
 /// Renames a document, rewriting its unit ids and references.

@@ -53,6 +53,11 @@ pub struct CatalogEntry {
     /// unresolved); revisited when a document with that title arrives.
     #[serde(default)]
     pub pending_titles: Vec<String>,
+    /// Links from this document's chunks (references, duty → penalty) for
+    /// graph expansion; `None` in catalogs written before links existed,
+    /// then computed from the stored document on the next write-open.
+    #[serde(default)]
+    pub links: Option<Vec<crate::hybrid::Link>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -250,6 +255,7 @@ pub fn entry_for(d: &Document, source_key: &str) -> CatalogEntry {
             t.dedup();
             t
         },
+        links: Some(crate::hybrid::links_of(d)),
     }
 }
 

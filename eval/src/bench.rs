@@ -165,3 +165,42 @@ pub fn graph_build(corpus: &[PathBuf], scratch: &Path) -> Result<GraphBench, Eng
         transaction_time,
     })
 }
+
+/// Latency percentiles of search over a list of queries.
+#[derive(Debug, Clone)]
+pub struct SearchLatency {
+    pub queries: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+}
+
+/// Runs every query `rounds` times (after one warm-up round) with the
+/// given retrievers and reports latency percentiles.
+pub fn search_latency(
+    engine: &Engine,
+    queries: &[String],
+    retrievers: emkg_engine::Retrievers,
+    rounds: usize,
+) -> Result<SearchLatency, EngineError> {
+    let mut lat = Vec::new();
+    for round in 0..=rounds.max(1) {
+        for q in queries {
+            let mut req = emkg_engine::SearchRequest::new(q, 10);
+            req.retrievers = retrievers;
+            let t = Instant::now();
+            engine.search(&req)?;
+            if round > 0 {
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p).round() as usize];
+    Ok(SearchLatency {
+        queries: lat.len(),
+        p50_ms: pct(0.50),
+        p95_ms: pct(0.95),
+        max_ms: lat.last().copied().unwrap_or(0.0),
+    })
+}

@@ -7,4 +7,5 @@
 //! Figures are printed, never asserted.
 
 pub mod bench;
+pub mod models;
 pub mod retrieval;

@@ -105,7 +105,13 @@ fn cite(title: &str, article: Option<u32>, section: Option<&str>) -> String {
 }
 
 /// Runs every query and scores the top 10.
-pub fn evaluate(engine: &Engine, gold: &[GoldQuery]) -> Result<Report, EvalError> {
+pub fn evaluate(
+    engine: &Engine,
+    gold: &[GoldQuery],
+    retrievers: emkg_engine::Retrievers,
+    fusion: emkg_engine::Fusion,
+    mut rerank: Option<(&mut dyn emkg_engine::models::Generator, usize)>,
+) -> Result<Report, EvalError> {
     let mut report = Report::default();
     let add = |s: &mut Scores, rank: Option<usize>| {
         s.n += 1;
@@ -120,7 +126,13 @@ pub fn evaluate(engine: &Engine, gold: &[GoldQuery]) -> Result<Report, EvalError
         }
     };
     for q in gold {
-        let hits = engine.search(&SearchRequest::new(&q.query, 10))?;
+        let mut req = SearchRequest::new(&q.query, 10);
+        req.retrievers = retrievers;
+        req.fusion = fusion;
+        let mut hits = engine.search(&req)?;
+        if let Some((g, top)) = rerank.as_mut() {
+            hits = engine.rerank(&q.query, hits, &mut **g, *top)?;
+        }
         let rank = hits
             .iter()
             .position(|h| q.gold.iter().any(|g| matches(h, g)))

@@ -91,6 +91,11 @@ pub trait Generator: Send {
         params: &GenerationParams,
         on_text: &mut dyn FnMut(&str) -> bool,
     ) -> Result<Generation>;
+    /// How strongly the model judges `passage` useful for `question`
+    /// (log-odds of 是 over 否), for reranking. Not every generator can.
+    fn relevance(&mut self, _question: &str, _passage: &str) -> Result<f32> {
+        Err(ModelError::Config("该生成模型不支持相关性打分".into()))
+    }
 }
 
 pub struct QwenGenerator {
@@ -158,6 +163,13 @@ impl QwenGenerator {
         &self.tokenizer
     }
 
+    fn single_token(&self, s: &str) -> Option<u32> {
+        match self.encode(s).ok()?.as_slice() {
+            [id] => Some(*id),
+            _ => None,
+        }
+    }
+
     /// The ChatML prompt for `messages`, ending with the assistant's turn.
     pub fn chat_prompt(messages: &[ChatMessage]) -> String {
         let mut p = String::new();
@@ -195,6 +207,30 @@ impl QwenGenerator {
     }
 }
 
+impl QwenGenerator {
+    /// Timing for benchmarks: prefill `prompt`, then `steps` greedy decode
+    /// steps that ignore stop tokens. Returns (prefill, decode) seconds.
+    pub fn time_prefill_decode(&mut self, prompt: &[u32], steps: usize) -> Result<(f64, f64)> {
+        if prompt.len() + steps > self.context_length {
+            return Err(ModelError::PromptTooLong {
+                tokens: prompt.len() + steps,
+                limit: self.context_length,
+            });
+        }
+        let t0 = Instant::now();
+        let logits = self.prefill(prompt)?;
+        let mut next = logits.argmax(0)?.to_scalar::<u32>()?;
+        let prefill = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        for i in 0..steps {
+            let input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
+            let logits = self.model.forward(&input, prompt.len() + i)?.squeeze(0)?;
+            next = logits.argmax(0)?.to_scalar::<u32>()?;
+        }
+        Ok((prefill, t1.elapsed().as_secs_f64()))
+    }
+}
+
 impl Generator for QwenGenerator {
     fn name(&self) -> &str {
         &self.name
@@ -202,6 +238,29 @@ impl Generator for QwenGenerator {
 
     fn context_length(&self) -> usize {
         self.context_length
+    }
+
+    fn relevance(&mut self, question: &str, passage: &str) -> Result<f32> {
+        let (Some(yes), Some(no)) = (self.single_token("是"), self.single_token("否")) else {
+            return Err(ModelError::Config("分词器中没有“是/否”词元".into()));
+        };
+        let passage: String = passage.chars().take(400).collect();
+        let messages = [
+            ChatMessage::system("判断给出的条文能否回答用户的问题。只回答“是”或“否”。"),
+            ChatMessage::user(format!(
+                "问题：{question}\n条文：{passage}\n该条文能回答这个问题吗？"
+            )),
+        ];
+        let ids = self.encode(&Self::chat_prompt(&messages))?;
+        if ids.len() >= self.context_length {
+            return Err(ModelError::PromptTooLong {
+                tokens: ids.len(),
+                limit: self.context_length,
+            });
+        }
+        let logits = self.prefill(&ids)?.to_vec1::<f32>()?;
+        let at = |i: u32| logits.get(i as usize).copied().unwrap_or(f32::MIN);
+        Ok(at(yes) - at(no))
     }
 
     fn generate(

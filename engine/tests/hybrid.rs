@@ -1,0 +1,269 @@
+//! Hybrid retrieval and grounded answers over a small store, with stand-in
+//! models: a character-bigram embedder and a scripted generator, so the
+//! fusion, expansion and citation checks are tested exactly and fast.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use emkg_engine::answer::AskOptions;
+use emkg_engine::models::{
+    ChatMessage, Embedder, Embeddings, Generation, GenerationParams, Generator, Role, StopReason,
+};
+use emkg_engine::{Engine, Retriever, Retrievers, SearchRequest, VectorBackend};
+
+/// Hashed character bigrams, L2-normalised: texts sharing wording are near.
+struct BigramEmbedder;
+
+impl Embedder for BigramEmbedder {
+    fn name(&self) -> &str {
+        "bigram-test"
+    }
+    fn dim(&self) -> usize {
+        64
+    }
+    fn embed(&self, texts: &[&str], _role: Role) -> emkg_engine::models::Result<Embeddings> {
+        let vectors = texts
+            .iter()
+            .map(|t| {
+                let chars: Vec<char> = t.chars().filter(|c| !c.is_whitespace()).collect();
+                let mut v = vec![0f32; 64];
+                for w in chars.windows(2) {
+                    let h = (w[0] as u32).wrapping_mul(31).wrapping_add(w[1] as u32);
+                    v[(h % 64) as usize] += 1.0;
+                }
+                let n = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+                v.iter().map(|x| x / n).collect()
+            })
+            .collect();
+        Ok(Embeddings {
+            vectors,
+            tokens: 0,
+            truncated: 0,
+        })
+    }
+}
+
+/// Says a fixed text, whatever it is asked.
+struct Scripted(String);
+
+impl Generator for Scripted {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+    fn context_length(&self) -> usize {
+        4096
+    }
+    fn generate(
+        &mut self,
+        _messages: &[ChatMessage],
+        _params: &GenerationParams,
+        on_text: &mut dyn FnMut(&str) -> bool,
+    ) -> emkg_engine::models::Result<Generation> {
+        on_text(&self.0);
+        Ok(Generation {
+            text: self.0.clone(),
+            prompt_tokens: 1,
+            generated_tokens: 1,
+            stop: StopReason::Stop,
+            prefill_secs: 0.0,
+            decode_secs: 0.0,
+        })
+    }
+}
+
+const LAW: &str = "示例危险物品安全法
+
+第一条 为了加强危险物品安全管理，制定本法。
+
+第二条 危险化学品生产单位应当建立泄漏应急处置制度，配备吸附、堵漏和洗消器材。
+
+第三条 仓库管理人员应当每日巡查库房温度和通风情况。
+
+第四条 违反本法第二条规定，未建立泄漏应急处置制度的，责令限期改正，处五万元以下的罚款。
+";
+
+const FLOOD: &str = "示例防汛条例
+
+第一条 防汛工作实行行政首长负责制。
+
+第二条 汛期水库管理单位应当二十四小时值班，及时报告水情。
+";
+
+fn store(dir: &Path) -> Engine {
+    std::fs::write(dir.join("law.md"), LAW).unwrap();
+    std::fs::write(dir.join("flood.md"), FLOOD).unwrap();
+    let data = dir.join("data");
+    let mut e = Engine::open_for_write(&data).unwrap();
+    e.ingest_paths(
+        &[dir.join("law.md"), dir.join("flood.md")],
+        &Default::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    e.attach_embedder(Arc::new(BigramEmbedder), &VectorBackend::Embedded)
+        .unwrap();
+    let n = e.sync_vectors(&mut |_, _| {}).unwrap();
+    assert!(n >= 6, "embedded {n} chunks");
+    e
+}
+
+fn ids(hits: &[emkg_engine::Hit]) -> Vec<String> {
+    hits.iter().map(|h| h.chunk.unit_id.clone()).collect()
+}
+
+#[test]
+fn dense_retrieval_finds_paraphrase_and_fuses_with_bm25() {
+    let t = tempfile::tempdir().unwrap();
+    let e = store(t.path());
+    let status = e.dense_status().unwrap();
+    assert_eq!(status.documents_embedded, 2);
+    assert_eq!(status.backend, "embedded");
+
+    let mut req = SearchRequest::new("化学品生产单位泄漏应急处置制度", 3);
+    req.retrievers = Retrievers::parse("dense").unwrap();
+    let hits = e.search(&req).unwrap();
+    assert!(ids(&hits)[0].ends_with("#art2"), "{:?}", ids(&hits));
+    assert!(hits[0].retrievers.contains(&Retriever::Dense));
+
+    // Hybrid: found by both, marked as such.
+    let hits = e
+        .search(&SearchRequest::new("化学品生产单位泄漏应急处置制度", 5))
+        .unwrap();
+    let top = &hits[0];
+    assert!(top.chunk.unit_id.ends_with("#art2"));
+    assert!(
+        top.retrievers.contains(&Retriever::Bm25) && top.retrievers.contains(&Retriever::Dense)
+    );
+}
+
+#[test]
+fn graph_expansion_brings_the_penalty_for_a_duty() {
+    let t = tempfile::tempdir().unwrap();
+    let e = store(t.path());
+    let mut req = SearchRequest::new("泄漏应急处置制度 吸附 堵漏 洗消器材", 5);
+    req.retrievers = Retrievers::parse("bm25,graph").unwrap();
+    let hits = e.search(&req).unwrap();
+    let penalty = hits
+        .iter()
+        .find(|h| h.chunk.unit_id.ends_with("#art4"))
+        .expect("penalty article reached");
+    assert!(
+        penalty.retrievers.contains(&Retriever::Graph),
+        "{:?}",
+        penalty.retrievers
+    );
+    // Without graph expansion the retrievers never say graph.
+    req.retrievers = Retrievers::parse("bm25").unwrap();
+    let hits = e.search(&req).unwrap();
+    assert!(hits
+        .iter()
+        .all(|h| !h.retrievers.contains(&Retriever::Graph)));
+}
+
+#[test]
+fn vectors_follow_reingest_and_survive_reopen() {
+    let t = tempfile::tempdir().unwrap();
+    let mut e = store(t.path());
+    // Re-ingest unchanged: nothing to embed.
+    assert_eq!(e.sync_vectors(&mut |_, _| {}).unwrap(), 0);
+    std::fs::write(
+        t.path().join("flood.md"),
+        FLOOD.replace("二十四小时值班", "实行汛期值班值守制度"),
+    )
+    .unwrap();
+    e.ingest_paths(
+        &[t.path().join("flood.md")],
+        &Default::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    // commit() re-embedded the changed document only.
+    assert_eq!(e.sync_vectors(&mut |_, _| {}).unwrap(), 0);
+    drop(e);
+    let mut r = Engine::open(&t.path().join("data")).unwrap();
+    r.attach_embedder(Arc::new(BigramEmbedder), &VectorBackend::Embedded)
+        .unwrap();
+    let s = r.dense_status().unwrap();
+    assert_eq!(s.documents_embedded, 2);
+    let mut req = SearchRequest::new("汛期值班值守制度", 3);
+    req.retrievers = Retrievers::parse("dense").unwrap();
+    let hits = r.search(&req).unwrap();
+    assert!(hits[0].chunk.text.contains("值班值守"), "{:?}", ids(&hits));
+}
+
+#[test]
+fn retriever_lists_are_validated() {
+    assert!(Retrievers::parse("bm25,dense,graph").is_ok());
+    assert!(Retrievers::parse("graph").is_err());
+    let err = Retrievers::parse("bm25,magic").unwrap_err().to_string();
+    assert!(err.contains("magic"), "{err}");
+}
+
+#[test]
+fn answers_flag_fabricated_and_misquoted_citations() {
+    let t = tempfile::tempdir().unwrap();
+    let e = store(t.path());
+    let q = "危险化学品生产单位要建立什么泄漏应急制度";
+    let text = "依据《示例危险物品安全法》第二条“配备吸附、堵漏和洗消器材”，\
+                另见《示例危险物品安全法》第九百条，以及《示例危险物品安全法》第二条“每年演练十次”。";
+    let mut g = Scripted(text.into());
+    let a = e
+        .ask(q, Some(&mut g), &AskOptions::default(), &mut |_| true)
+        .unwrap();
+    assert_eq!(a.mode, "generated");
+    assert_eq!(a.citations.len(), 3, "{:?}", a.citations);
+    assert!(a.citations[0].verified, "{:?}", a.citations[0]);
+    assert_eq!(
+        a.citations[0].quote.as_deref(),
+        Some("配备吸附、堵漏和洗消器材")
+    );
+    assert!(!a.citations[1].verified);
+    assert!(!a.citations[2].verified, "misquote must fail");
+    assert!(!a.verified);
+    assert_eq!(
+        a.answer.matches("〔引用未核实〕").count(),
+        2,
+        "{}",
+        a.answer
+    );
+
+    // A real provision that was not among the evidence is flagged too.
+    let mut g = Scripted("见《示例防汛条例》第一条。".into());
+    let a = e
+        .ask(
+            q,
+            Some(&mut g),
+            &AskOptions {
+                evidence: 1,
+                ..Default::default()
+            },
+            &mut |_| true,
+        )
+        .unwrap();
+    assert!(!a.citations[0].verified);
+    assert!(a.citations[0].problem.as_deref().unwrap().contains("证据"));
+}
+
+#[test]
+fn extractive_answer_without_generator_verifies() {
+    let t = tempfile::tempdir().unwrap();
+    let e = store(t.path());
+    let mut streamed = String::new();
+    let a = e
+        .ask(
+            "水库汛期值班",
+            None,
+            &AskOptions::default(),
+            &mut |s| {
+                streamed.push_str(s);
+                true
+            },
+        )
+        .unwrap();
+    assert_eq!(a.mode, "extractive");
+    assert!(!a.citations.is_empty());
+    assert!(a.verified, "{:?}", a.citations);
+    assert_eq!(streamed, a.answer);
+    assert!(a.answer.contains("《示例防汛条例》第二条"));
+}
