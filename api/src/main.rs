@@ -851,6 +851,7 @@ fn eval_retrieval(
         gold.truncate(n);
     }
     let started = std::time::Instant::now();
+    let mut out = std::io::stdout().lock();
     let r = emkg_eval::retrieval::evaluate(
         &engine,
         &gold,
@@ -861,7 +862,8 @@ fn eval_retrieval(
             .zip(rerank)
             .map(|(g, n)| (g as &mut dyn emkg_engine::models::Generator, n)),
     )?;
-    println!(
+    writeln!(
+        out,
         "retrievers={retrievers}{} queries={} Recall@5={:.3} Recall@10={:.3} MRR@10={:.3} ({:.1} s)",
         rerank.map(|n| format!(" rerank={n}")).unwrap_or_default(),
         r.overall.n,
@@ -869,20 +871,21 @@ fn eval_retrieval(
         r.overall.recall10,
         r.overall.mrr10,
         started.elapsed().as_secs_f64()
-    );
-    println!("按问题类型：");
+    )?;
+    writeln!(out, "按问题类型：")?;
     for (k, s) in &r.per_kind {
-        println!(
+        writeln!(
+            out,
             "  {k:<12} n={:<3} R@5={:.3} R@10={:.3} MRR@10={:.3}",
             s.n, s.recall5, s.recall10, s.mrr10
-        );
+        )?;
     }
     if !r.misses.is_empty() {
-        println!("未命中（前 {} 条）：", misses.min(r.misses.len()));
+        writeln!(out, "未命中（前 {} 条）：", misses.min(r.misses.len()))?;
         for m in r.misses.iter().take(misses) {
-            println!("  {} {}", m.id, m.query);
-            println!("     应为：{}", m.gold.join("；"));
-            println!("     实得：{}", m.top.join("；"));
+            writeln!(out, "  {} {}", m.id, m.query)?;
+            writeln!(out, "     应为：{}", m.gold.join("；"))?;
+            writeln!(out, "     实得：{}", m.top.join("；"))?;
         }
     }
     Ok(())

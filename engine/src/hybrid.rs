@@ -106,9 +106,9 @@ impl LinkMap {
     }
 }
 
-/// Reciprocal-rank fusion: each list adds `weight / (k0 + rank)` (rank from
-/// 1) to its items. Returns items best first with their fused score and the
-/// indices of the lists that found them.
+/// Reciprocal-rank fusion: each list adds `weight / (k0 + rank)`, rank
+/// counted from one, to its items. Returns items best first with their
+/// fused score and the indices of the lists that found them.
 pub fn rrf(lists: &[(Vec<String>, f32)], k0: f32) -> Vec<(String, f32, Vec<usize>)> {
     let mut acc: HashMap<&str, (f32, Vec<usize>, usize)> = HashMap::new();
     let mut order = 0usize;

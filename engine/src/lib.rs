@@ -179,7 +179,7 @@ pub enum VectorBackend {
 /// set; see eval/).
 const RRF_K0: f32 = 60.0;
 const W_BM25: f32 = 1.0;
-const W_DENSE: f32 = 1.0;
+const W_DENSE: f32 = 0.75;
 /// Candidates taken from each retriever.
 const POOL: usize = 60;
 /// Fused hits whose links are followed, and the share of the parent's
@@ -909,7 +909,32 @@ impl Engine {
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         }
 
+        // Fetch chunks lazily, filtering and merging duplicate provisions
+        // as we go, and stop at k: most candidates are never loaded.
+        let mut seen = HashSet::new();
+        let keep = |c: &IndexedChunk, seen: &mut HashSet<_>| {
+            if req.in_force_only
+                && self
+                    .catalog
+                    .docs
+                    .get(&c.doc_id)
+                    .is_some_and(|e| is_repealed(e.status.as_deref()))
+            {
+                return false;
+            }
+            seen.insert(search::dedup_key(
+                &c.doc_title,
+                c.article,
+                c.article_suffix,
+                c.section.as_deref(),
+                &c.unit_id,
+            ))
+        };
+        hits.retain(|h| keep(&h.chunk, &mut seen));
         for (id, score, retrievers) in ranked {
+            if hits.len() >= k {
+                break;
+            }
             if let Some(h) = hits.iter_mut().find(|h| h.chunk.unit_id == id) {
                 h.retrievers.extend(retrievers);
                 continue;
@@ -928,31 +953,15 @@ impl Engine {
             if !req.filter.doc_ids.is_empty() && !req.filter.doc_ids.contains(&chunk.doc_id) {
                 continue;
             }
+            if !keep(&chunk, &mut seen) {
+                continue;
+            }
             hits.push(Hit {
                 chunk,
                 score,
                 retrievers,
             });
         }
-        if req.in_force_only {
-            hits.retain(|h| {
-                self.catalog
-                    .docs
-                    .get(&h.chunk.doc_id)
-                    .is_none_or(|e| !is_repealed(e.status.as_deref()))
-            });
-        }
-        let mut seen = HashSet::new();
-        hits.retain(|h| {
-            let c = &h.chunk;
-            seen.insert(search::dedup_key(
-                &c.doc_title,
-                c.article,
-                c.article_suffix,
-                c.section.as_deref(),
-                &c.unit_id,
-            ))
-        });
         hits.truncate(k);
         Ok(hits)
     }
