@@ -849,7 +849,7 @@ fn hybrid_search_and_ask_with_local_models() {
         "--generator",
         &qwen.display().to_string(),
         "--evidence",
-        "3",
+        "4",
         "--max-tokens",
         "200",
     ]);
