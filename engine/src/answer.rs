@@ -9,7 +9,6 @@ use std::collections::HashSet;
 use emkg_ingest::numerals::to_chinese;
 use emkg_models::{ChatMessage, GenerationParams, Generator};
 use emkg_ontology::normalize_title;
-use serde::Serialize;
 
 use crate::{Engine, Hit, Result, SearchRequest};
 
@@ -38,7 +37,7 @@ impl Default for AskOptions {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Citation {
     /// As written in the answer.
     pub raw: String,
@@ -183,19 +182,19 @@ impl Engine {
         if text.is_empty() {
             text = NO_ANSWER.to_string();
         }
+        let a = self.checked(text.clone(), evidence, "generated", Some(g));
         // Small models often answer from the evidence without saying where
         // from: attribute each sentence to the provision it was taken from
         // (by wording overlap), so the answer still carries checkable cites.
-        let mut attributed = false;
-        if self.verify_citations(&text).is_empty() && !text.contains("无法回答") {
-            let (with, n) = attribute(&text, &evidence);
+        let cites_articles = a.citations.iter().any(|c| c.article.is_some());
+        if !cites_articles && !text.contains("无法回答") {
+            let (with, n) = attribute(&text, &a.evidence);
             if n > 0 {
-                text = with;
-                attributed = true;
+                let mut a = self.checked(with, a.evidence, "generated", a.generation);
+                a.attributed = true;
+                return Ok(a);
             }
         }
-        let mut a = self.checked(text, evidence, "generated", Some(g));
-        a.attributed = attributed;
         Ok(a)
     }
 

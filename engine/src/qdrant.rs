@@ -185,13 +185,7 @@ impl VectorIndex for QdrantIndex {
         version: &str,
         records: Vec<VectorRecord>,
     ) -> Result<()> {
-        if let Some(r) = records.iter().find(|r| r.vector.len() != self.dim) {
-            return Err(EngineError::Vector(format!(
-                "向量维度 {} 与索引维度 {} 不符",
-                r.vector.len(),
-                self.dim
-            )));
-        }
+        crate::vector_index::check_dims(&records, self.dim)?;
         self.staged.push(Staged::Replace {
             doc_id: doc_id.to_string(),
             kind,

@@ -52,6 +52,17 @@ pub trait VectorIndex: Send + Sync {
     fn commit(&mut self) -> Result<()>;
 }
 
+/// Refuses records whose vectors do not have the index's dimension.
+pub(crate) fn check_dims(records: &[VectorRecord], dim: usize) -> Result<()> {
+    match records.iter().find(|r| r.vector.len() != dim) {
+        Some(r) => Err(EngineError::Vector(format!(
+            "向量维度 {} 与索引维度 {dim} 不符",
+            r.vector.len()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Exact nearest-neighbour search over f32 vectors held in memory and kept
 /// on disk as one file per document (`<doc>.vec`), so re-ingesting a
 /// document rewrites only its own file.
@@ -210,16 +221,10 @@ impl VectorIndex for FlatIndex {
         version: &str,
         records: Vec<VectorRecord>,
     ) -> Result<()> {
+        check_dims(&records, self.dim)?;
         let mut units = Vec::with_capacity(records.len());
         let mut data = Vec::with_capacity(records.len() * self.dim);
         for r in records {
-            if r.vector.len() != self.dim {
-                return Err(EngineError::Vector(format!(
-                    "向量维度 {} 与索引维度 {} 不符",
-                    r.vector.len(),
-                    self.dim
-                )));
-            }
             units.push(r.unit_id);
             data.extend_from_slice(&r.vector);
         }

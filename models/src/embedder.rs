@@ -5,7 +5,6 @@
 //! sentence-transformers folder, from its `modules.json` / `1_Pooling`.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
@@ -275,11 +274,4 @@ fn read_spec(dir: &Path, config: &BertConfig) -> Result<EmbedderSpec> {
         passage_prefix: String::new(),
         max_tokens,
     })
-}
-
-/// Times an embedding call; used by benches and the CLI.
-pub fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, f64)> {
-    let t = Instant::now();
-    let v = f()?;
-    Ok((v, t.elapsed().as_secs_f64()))
 }
