@@ -1,9 +1,11 @@
 //! `emkg`: the command line and the HTTP server. Glue only: flags become
 //! engine calls, results become text or JSON.
 
+mod assess_cmd;
 mod server;
 mod setup;
 mod wire;
+mod wire_assess;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -128,6 +130,27 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         max_results: usize,
     },
+    /// 事件研判：要素抽取、定级、报告时限与对象、预案推荐与处置措施
+    Assess {
+        /// Incident text; `-` reads standard input.
+        text: Option<String>,
+        /// Structured incident (the JSON `emkg assess --json` prints, or its fields).
+        #[arg(long)]
+        incident: Option<PathBuf>,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 风险研判：风险因素、违反条款与罚则、重大事故隐患判定、LEC 评分、相似案例
+    Risk {
+        /// Site description or hazard checklist; `-` reads standard input.
+        text: String,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// 评测
     Eval {
         #[command(subcommand)]
@@ -142,6 +165,19 @@ enum Command {
 
 #[derive(Subcommand)]
 enum EvalCommand {
+    /// Per-field accuracy of incident understanding (dev_report_fields format).
+    ReportFields {
+        gold: PathBuf,
+        /// Accepted for symmetry with the other evals; extraction needs no data.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Grade and first-report deadline accuracy (dev_grading format).
+    Grading {
+        gold: PathBuf,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
     /// Recall@5, Recall@10, MRR@10 against a gold JSONL file.
     Retrieval {
         gold: PathBuf,
@@ -175,6 +211,16 @@ enum EvalCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Incident assessment latency without an LLM (p50/p95).
+    Assess {
+        /// Gold JSONL files (their incident texts) or text files, one incident per line.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
     /// Knowledge-graph build time and triples/s over a corpus.
     Graph {
         #[arg(required = true)]
@@ -338,6 +384,28 @@ fn run(cli: Cli) -> Result<()> {
             timeout_s,
             max_results,
         } => sparql(&query, data, &format, timeout_s, max_results),
+        Command::Assess {
+            text,
+            incident,
+            data,
+            json,
+        } => {
+            let input = assess_cmd::read_input(text, incident)?;
+            assess_cmd::assess(&open(&data)?, &input, json)
+        }
+        Command::Risk { text, data, json } => {
+            let t = assess_cmd::read_text(Some(text))?;
+            assess_cmd::risk(&open(&data)?, &t, json)
+        }
+        Command::Eval {
+            what: EvalCommand::ReportFields { gold, data: _ },
+        } => assess_cmd::eval_report_fields(&gold),
+        Command::Eval {
+            what: EvalCommand::Grading { gold, data },
+        } => assess_cmd::eval_grading(&open(&data)?, &gold),
+        Command::Bench {
+            what: BenchCommand::Assess { inputs, data, rounds },
+        } => assess_cmd::bench_assess(&open(&data)?, &inputs, rounds),
         Command::Eval {
             what:
                 EvalCommand::Retrieval {

@@ -26,6 +26,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/sparql", get(sparql_get).post(sparql_post))
         .route("/v1/verify", axum::routing::post(verify))
         .route("/v1/ask", axum::routing::post(ask))
+        .route("/v1/incidents/assess", axum::routing::post(assess_incident))
+        .route("/v1/risk/assess", axum::routing::post(assess_risk))
         .fallback(not_found)
         .with_state(state)
 }
@@ -378,4 +380,54 @@ async fn ask(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// `{"text": "…"}` or `{"incident": {…}}`.
+async fn assess_incident(
+    State(state): State<Arc<AppState>>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
+    let input = if let Some(t) = v.get("text") {
+        let t = t.as_str().ok_or_else(|| bad_request("text 应为字符串"))?;
+        emkg_engine::assess::IncidentInput::Text(t.to_string())
+    } else if v.get("incident").is_some() {
+        let inc = crate::wire_assess::incident_from_json(&v).map_err(|m| bad_request(&m))?;
+        emkg_engine::assess::IncidentInput::Facts(inc)
+    } else {
+        return Err(bad_request("请求体应包含 text（事件描述）或 incident（结构化事件）"));
+    };
+    let st = state.clone();
+    let a = tokio::task::spawn_blocking(move || st.engine.assess(&input))
+        .await
+        .map_err(|_| internal())??;
+    Ok(Json(crate::wire_assess::assessment(&a)))
+}
+
+/// `{"text": "…"}`: a site description or hazard checklist.
+async fn assess_risk(
+    State(state): State<Arc<AppState>>,
+    body: axum::body::Bytes,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
+    let t = v
+        .get("text")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| bad_request("请求体应包含 text（场所或隐患描述）"))?
+        .to_string();
+    let st = state.clone();
+    let r = tokio::task::spawn_blocking(move || st.engine.assess_risk(&t))
+        .await
+        .map_err(|_| internal())??;
+    Ok(Json(crate::wire_assess::risk(&r)))
+}
+
+fn internal() -> ApiError {
+    ApiError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "internal",
+        message: "服务内部错误".into(),
+    }
 }

@@ -535,6 +535,63 @@ pub fn document_triples(doc: &Document) -> Result<DocTriples> {
             b.threshold(&ts, t)?;
             b.obj(&s, "hasThreshold", &ts)?;
         }
+        for (k, c) in g.criteria.iter().enumerate() {
+            let cs = nn(&id_iri(&format!("{}/grade{n}.c{k}", doc.id)))?;
+            b.typ(&cs, "GradeCriterion")?;
+            b.evidence(&cs, &c.ev)?;
+            b.obj(&s, "hasCriterion", &cs)?;
+            if let Some(cond) = &c.condition {
+                b.lit(&cs, "condition", Literal::new_simple_literal(cond))?;
+            }
+            for (j, t) in c.thresholds.iter().enumerate() {
+                let ts = nn(&id_iri(&format!("{}/grade{n}.c{k}.t{j}", doc.id)))?;
+                b.threshold(&ts, t)?;
+                b.obj(&cs, "hasThreshold", &ts)?;
+            }
+        }
+    }
+    for (n, x) in f.definitions.iter().enumerate() {
+        let s = fact("definition", n)?;
+        b.typ(&s, "Definition")?;
+        b.evidence(&s, &x.ev)?;
+        b.lit(&s, "definedTerm", Literal::new_simple_literal(&x.term))?;
+        b.lit(&s, "definitionText", Literal::new_simple_literal(&x.text))?;
+        for m in &x.members {
+            b.lit(&s, "member", Literal::new_simple_literal(m))?;
+        }
+    }
+    for (n, x) in f.reporting.iter().enumerate() {
+        let s = fact("reporting", n)?;
+        b.typ(&s, "ReportingDuty")?;
+        b.evidence(&s, &x.ev)?;
+        if let Some(r) = &x.reporter {
+            b.lit(&s, "reporter", Literal::new_simple_literal(r))?;
+        }
+        for r in &x.recipients {
+            b.lit(&s, "recipient", Literal::new_simple_literal(r))?;
+        }
+        for r in &x.notify {
+            b.lit(&s, "notifies", Literal::new_simple_literal(r))?;
+        }
+        for (p, v) in [
+            ("withinHours", x.within_hours),
+            ("stepLimitHours", x.step_limit_hours),
+            ("followupDays", x.followup_days),
+        ] {
+            if let Some(v) = v {
+                b.lit(&s, p, decimal(v)?)?;
+            }
+        }
+        b.lit(&s, "immediate", Literal::from(x.immediate))?;
+        for g in &x.grades {
+            b.obj(&s, "appliesToGrade", &nn(&term(g))?)?;
+        }
+        if let Some(c) = &x.event_condition {
+            b.lit(&s, "eventCondition", Literal::new_simple_literal(c))?;
+        }
+    }
+    if let Some(p) = &f.plan {
+        plan_triples(&mut b, doc, &d, p)?;
     }
     for (n, r) in f.response_rules.iter().enumerate() {
         let s = fact("response", n)?;
@@ -600,6 +657,82 @@ pub fn document_triples(doc: &Document) -> Result<DocTriples> {
         own: b.out,
         shared: b.shared,
     })
+}
+
+/// A plan's scope, levels with their conditions, actions, roles and member duties.
+fn plan_triples(
+    b: &mut Builder,
+    doc: &Document,
+    d: &NamedNode,
+    p: &emkg_ingest::plan::PlanFacts,
+) -> Result<()> {
+    let fact = |kind: &str, n: usize| nn(&id_iri(&format!("{}/{kind}{n}", doc.id)));
+    if let Some(sc) = &p.scope {
+        b.lit(d, "scopeText", Literal::new_simple_literal(&sc.text))?;
+        b.obj(d, "scopeUnit", &nn(&id_iri(&sc.unit))?)?;
+    }
+    for (n, l) in p.levels.iter().enumerate() {
+        let s = fact("level", n)?;
+        b.typ(&s, "LevelRule")?;
+        b.evidence(&s, &l.ev)?;
+        b.obj(&s, "inPlan", d)?;
+        if let Some(lv) = vocab::response_level(l.level) {
+            b.obj(&s, "level", &nn(&term(lv))?)?;
+        }
+        if let Some(c) = &l.command {
+            b.lit(&s, "commandText", Literal::new_simple_literal(&c.text))?;
+        }
+        for (k, c) in l.conditions.iter().enumerate() {
+            let cs = nn(&id_iri(&format!("{}/level{n}.c{k}", doc.id)))?;
+            b.typ(&cs, "LevelCondition")?;
+            b.evidence(&cs, &c.ev)?;
+            b.obj(&s, "hasCondition", &cs)?;
+            for g in &c.grades {
+                b.obj(&cs, "appliesToGrade", &nn(&term(g))?)?;
+            }
+            b.lit(&cs, "orAbove", Literal::from(c.or_above))?;
+            for w in &c.warnings {
+                b.obj(&cs, "warningLevel", &nn(&term(w))?)?;
+            }
+            for (j, t) in c.thresholds.iter().enumerate() {
+                let ts = nn(&id_iri(&format!("{}/level{n}.c{k}.t{j}", doc.id)))?;
+                b.threshold(&ts, t)?;
+                b.obj(&cs, "hasThreshold", &ts)?;
+            }
+        }
+    }
+    for (n, a) in p.actions.iter().enumerate() {
+        let s = fact("action", n)?;
+        b.typ(&s, "Action")?;
+        b.evidence(&s, &a.ev)?;
+        b.obj(&s, "inPlan", d)?;
+        if let Some(t) = &a.title {
+            b.lit(&s, "actionTitle", Literal::new_simple_literal(t))?;
+        }
+        for o in &a.lead {
+            b.actor(&s, "leadOrganisation", o)?;
+        }
+        for o in &a.support {
+            b.actor(&s, "supportOrganisation", o)?;
+        }
+    }
+    for (n, r) in p.roles.iter().enumerate() {
+        let s = fact("role", n)?;
+        b.typ(&s, "RoleAssignment")?;
+        b.evidence(&s, &r.ev)?;
+        b.obj(&s, "inPlan", d)?;
+        b.lit(&s, "roleName", Literal::new_simple_literal(&r.role))?;
+        b.lit(&s, "roleHolder", Literal::new_simple_literal(&r.holder))?;
+    }
+    for (n, r) in p.duties.iter().enumerate() {
+        let s = fact("duty", n)?;
+        b.typ(&s, "Responsibility")?;
+        b.evidence(&s, &r.ev)?;
+        b.obj(&s, "inPlan", d)?;
+        b.actor(&s, "organisation", &r.org)?;
+        b.lit(&s, "duty", Literal::new_simple_literal(&r.duty))?;
+    }
+    Ok(())
 }
 
 fn decimal(v: f64) -> Result<Literal> {

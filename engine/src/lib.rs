@@ -15,6 +15,7 @@
 //! ```
 
 pub mod answer;
+pub mod assess;
 pub mod citations;
 pub mod error;
 pub mod graph;
@@ -316,6 +317,8 @@ pub struct Engine {
     vectors: Option<Box<dyn VectorIndex>>,
     /// Links between chunks, for graph expansion (from the catalog).
     links: hybrid::LinkMap,
+    /// Assessment rules read from the graph; cleared at every commit.
+    rulebook: std::sync::Mutex<Option<Arc<assess::rulebook::RuleBook>>>,
 }
 
 impl Engine {
@@ -336,6 +339,7 @@ impl Engine {
             embedder: None,
             vectors: None,
             links: hybrid::LinkMap::default(),
+            rulebook: Default::default(),
         };
         e.fill_missing_links()?;
         e.links = link_map(&e.catalog);
@@ -371,6 +375,7 @@ impl Engine {
             embedder: None,
             vectors: None,
             links,
+            rulebook: Default::default(),
         })
     }
 
@@ -539,7 +544,7 @@ impl Engine {
         self.index.commit(self.catalog.generation)
     }
 
-    fn graph(&self) -> Result<&dyn GraphStore> {
+    pub(crate) fn graph(&self) -> Result<&dyn GraphStore> {
         self.graph
             .as_deref()
             .map_err(|e| EngineError::Graph(e.clone()))
@@ -711,6 +716,7 @@ impl Engine {
         self.graph()?.set_generation(self.catalog.generation)?;
         self.dir.save_catalog(&self.catalog)?;
         self.links = link_map(&self.catalog);
+        self.rulebook = Default::default();
         // Vectors are derived and versioned per document: embedding after
         // the catalog is saved means a crash here only leaves work for the
         // next sync, never a wrong vector.

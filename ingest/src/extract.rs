@@ -16,7 +16,7 @@ use emkg_ontology::{DocKind, UnitKind};
 use serde::{Deserialize, Serialize};
 
 /// Where a fact was read: unit id and char span in the document text.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
     pub unit: String,
     pub span: (usize, usize),
@@ -109,7 +109,11 @@ pub struct GradeDefinition {
     pub ev: Evidence,
     /// IRI local name of the grade (ExtraordinarilySerious …).
     pub grade: String,
+    /// All thresholds of the definition (its criteria's, flattened).
     pub thresholds: Vec<Threshold>,
+    /// The alternative ways to reach the grade (any one suffices).
+    #[serde(default)]
+    pub criteria: Vec<crate::rules::GradeCriterion>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +152,13 @@ pub struct Facts {
     pub counting_rules: Vec<CountingRule>,
     pub grades: Vec<GradeDefinition>,
     pub response_rules: Vec<ResponseRule>,
+    #[serde(default)]
+    pub definitions: Vec<crate::rules::Definition>,
+    #[serde(default)]
+    pub reporting: Vec<crate::rules::ReportingDuty>,
+    /// What a plan says: scope, levels, actions, roles (plans only).
+    #[serde(default)]
+    pub plan: Option<crate::plan::PlanFacts>,
     pub hazards: Vec<Mention>,
     pub warnings: Vec<Mention>,
     pub case: Option<CaseFacts>,
@@ -328,27 +339,98 @@ pub fn extract(doc: &Document) -> Facts {
     let chars: Vec<char> = doc.text.chars().collect();
     let segs = own_segments(doc, &chars);
     let mut f = Facts::default();
+    // The reporting duty an article's lead states (…依照下列规定上报…：),
+    // which its items continue.
+    let mut lead_duty: Option<(Option<u32>, crate::rules::ReportingDuty)> = None;
     for seg in &segs {
         for (off, sent) in sentences(&seg.chars) {
             norms(seg, off, sent, &mut f.norms);
             deadlines(seg, off, sent, &mut f.deadlines);
             counting_rules(seg, off, sent, &mut f.counting_rules);
             response_rules(seg, off, sent, &mut f.response_rules);
+            if let Some(d) = crate::rules::definitions(seg.unit, seg.start + off, sent) {
+                f.definitions.push(d);
+            }
+            let lead = lead_duty
+                .as_ref()
+                .filter(|(a, _)| seg.unit.kind == UnitKind::Item && *a == seg.unit.article)
+                .map(|(_, d)| d);
+            if let Some(d) = crate::rules::reporting_duty(seg.unit, seg.start + off, sent, lead) {
+                let t = s(sent);
+                if seg.unit.kind != UnitKind::Item && (t.trim_end().ends_with('：') || t.contains("下列")) {
+                    lead_duty = Some((seg.unit.article, d.clone()));
+                }
+                f.reporting.push(d);
+            } else if seg.unit.kind != UnitKind::Item {
+                let t = s(sent);
+                if !t.contains("下列") {
+                    // Items that follow belong to another lead.
+                    if lead_duty.as_ref().is_some_and(|(a, _)| *a != seg.unit.article) {
+                        lead_duty = None;
+                    }
+                }
+            }
         }
         penalties(doc, seg, &mut f.penalties);
-        let ths = thresholds(seg);
+        let ths = crate::rules::thresholds_in(&seg.chars, &seg.unit.id, seg.start);
         if let Some(g) = grade_definition(seg, &ths) {
             f.grades.push(g);
         }
         f.thresholds.extend(ths);
     }
+    listed_grades(doc, &chars, &mut f);
     apply_counting_rules(doc, &mut f);
     link_sanctions(doc, &mut f);
     mentions(doc, &segs, &mut f);
     if doc.kind == DocKind::Case {
         f.case = Some(case_facts(doc));
     }
+    if doc.kind == DocKind::Plan {
+        f.plan = Some(crate::plan::extract(doc));
+    }
     f
+}
+
+/// `有下列情形之一的，为较大事故：` followed by items: each item is one
+/// criterion of the grade.
+fn listed_grades(doc: &Document, chars: &[char], f: &mut Facts) {
+    for (i, art) in doc.units.iter().enumerate() {
+        if art.kind != UnitKind::Article {
+            continue;
+        }
+        let lead_line = art.text.lines().next().unwrap_or("");
+        let Some(grade) = crate::rules::listed_grade(&strip_label(lead_line)) else {
+            continue;
+        };
+        let items: Vec<&Unit> = doc
+            .units
+            .iter()
+            .filter(|u| u.kind == UnitKind::Item && u.article == art.article && u.article_suffix == art.article_suffix)
+            .filter(|u| {
+                // Items of this article's first clause (or directly under it).
+                u.parent.is_some_and(|p| p == i || doc.units[p].parent == Some(i) && doc.units[p].clause == Some(1))
+            })
+            .collect();
+        let mut criteria = Vec::new();
+        for it in items {
+            let c: Vec<char> = chars[it.span.0.min(chars.len())..it.span.1.min(chars.len())].to_vec();
+            criteria.extend(crate::rules::criteria_in(&c, &it.id, it.span.0));
+        }
+        if criteria.is_empty() {
+            continue;
+        }
+        let n = lead_line.chars().count();
+        f.grades.push(GradeDefinition {
+            ev: Evidence {
+                unit: art.id.clone(),
+                span: (art.span.0, art.span.0 + n),
+                text: lead_line.trim().to_string(),
+            },
+            grade: grade.to_string(),
+            thresholds: criteria.iter().flat_map(|c| c.thresholds.clone()).collect(),
+            criteria,
+        });
+    }
 }
 
 fn norms(seg: &Segment<'_>, off: usize, sent: &[char], out: &mut Vec<Norm>) {
@@ -387,6 +469,11 @@ fn norms(seg: &Segment<'_>, off: usize, sent: &[char], out: &mut Vec<Norm>) {
         modal: modal.to_string(),
         subject: subject_of(&phrase).or_else(|| subject_of(&strip_label(&before))),
     });
+}
+
+/// Drops a leading 第N条 / （一） label (for other modules of this crate).
+pub(crate) fn strip_label_pub(s: &str) -> String {
+    strip_label(s)
 }
 
 /// Drops a leading 第N条 / （一） label.
@@ -533,71 +620,6 @@ fn strip_paren_label(s: &str) -> String {
     t.to_string()
 }
 
-/// `N人以上` / `N万元以下` thresholds with the quantity they bound.
-fn thresholds(seg: &Segment<'_>) -> Vec<Threshold> {
-    let c = &seg.chars;
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < c.len() {
-        if i > 0 && (to_ascii_digit(c[i - 1]).is_some() || is_chinese_numeral_char(c[i - 1])) {
-            i += 1;
-            continue;
-        }
-        let parsed = money_at(c, i).map(|(v, j)| (v, j, "yuan")).or_else(|| {
-            number_at(c, i)
-                .and_then(|(v, j)| (c.get(j) == Some(&'人')).then_some((v, j + 1, "person")))
-        });
-        let Some((value, j, unit)) = parsed else {
-            i += 1;
-            continue;
-        };
-        let bound = if c[j..].starts_with(&['以', '上']) {
-            "min"
-        } else if c[j..].starts_with(&['以', '下']) {
-            "max"
-        } else {
-            i = j;
-            continue;
-        };
-        let end = j + 2;
-        // The quantity is named after this bound, or after a paired 以下 bound.
-        let mut look = end;
-        if let Some((_, k)) = money_at(c, look).or_else(|| {
-            number_at(c, look)
-                .filter(|(_, k)| c.get(*k) == Some(&'人'))
-                .map(|(v, k)| (v, k + 1))
-        }) {
-            if c[k..].starts_with(&['以', '下']) {
-                look = k + 2;
-            }
-        }
-        let tail = s(&c[look.min(c.len())..(look + 10).min(c.len())]);
-        let quantity = if tail.starts_with("死亡") || tail.starts_with("人死亡") {
-            "deaths"
-        } else if tail.starts_with("重伤") {
-            "serious_injuries"
-        } else if tail.starts_with("受伤") || tail.starts_with("轻伤") {
-            "injuries"
-        } else if tail.starts_with("直接经济损失") {
-            "direct_loss"
-        } else if unit == "person" {
-            "persons"
-        } else {
-            "amount"
-        };
-        out.push(Threshold {
-            ev: ev(seg, i, end),
-            quantity: quantity.into(),
-            bound: bound.into(),
-            value,
-            unit: unit.into(),
-            inclusive: None,
-        });
-        i = end;
-    }
-    out
-}
-
 fn grade_definition(seg: &Segment<'_>, ths: &[Threshold]) -> Option<GradeDefinition> {
     let text = strip_label(&s(&seg.chars));
     let (_, local) = GRADES.iter().find(|(zh, _)| text.starts_with(zh))?;
@@ -609,30 +631,53 @@ fn grade_definition(seg: &Segment<'_>, ths: &[Threshold]) -> Option<GradeDefinit
     if !(rest.contains("是指") || text.contains("是指")) || ths.is_empty() {
         return None;
     }
+    let p = find(&seg.chars, "是指", 0)?;
+    let criteria = crate::rules::criteria_in(&seg.chars[p + 2..], &seg.unit.id, seg.start + p + 2);
     Some(GradeDefinition {
         ev: ev(seg, 0, seg.chars.len()),
         grade: (*local).to_string(),
         thresholds: ths.to_vec(),
+        criteria,
     })
 }
 
-/// Applies each counting rule to the thresholds of its own article (rules as data).
+/// Applies each counting rule to the thresholds in its scope — its article
+/// (本条), its chapter (本章) or the whole document (本条例) — rules as data.
 fn apply_counting_rules(doc: &Document, f: &mut Facts) {
+    use crate::rules::{chapter_of, counting_scope, Scope};
     let article_of = |unit_id: &str| doc.unit(unit_id).and_then(|u| u.article);
-    let rules: Vec<(Option<u32>, Option<bool>, Option<bool>)> = f
+    let rules: Vec<(Scope, Option<u32>, Option<usize>, Option<bool>, Option<bool>)> = f
         .counting_rules
         .iter()
-        .map(|r| (article_of(&r.ev.unit), r.above_inclusive, r.below_inclusive))
+        .map(|r| {
+            (
+                counting_scope(&r.ev.text),
+                article_of(&r.ev.unit),
+                chapter_of(doc, &r.ev.unit),
+                r.above_inclusive,
+                r.below_inclusive,
+            )
+        })
         .collect();
     let apply = |t: &mut Threshold| {
         let a = article_of(&t.ev.unit);
-        if let Some((_, above, below)) = rules.iter().find(|(ra, _, _)| ra.is_some() && *ra == a) {
+        let ch = chapter_of(doc, &t.ev.unit);
+        // The narrowest rule that covers the threshold.
+        let hit = rules
+            .iter()
+            .find(|r| r.0 == Scope::Article && r.1.is_some() && r.1 == a)
+            .or_else(|| rules.iter().find(|r| r.0 == Scope::Chapter && r.2.is_some() && r.2 == ch))
+            .or_else(|| rules.iter().find(|r| r.0 == Scope::Document));
+        if let Some((_, _, _, above, below)) = hit {
             t.inclusive = if t.bound == "min" { *above } else { *below };
         }
     };
     f.thresholds.iter_mut().for_each(apply);
     for g in f.grades.iter_mut() {
         g.thresholds.iter_mut().for_each(apply);
+        for c in g.criteria.iter_mut() {
+            c.thresholds.iter_mut().for_each(apply);
+        }
     }
 }
 

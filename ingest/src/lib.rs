@@ -24,10 +24,13 @@ pub mod china_law;
 pub mod decode;
 pub mod error;
 pub mod extract;
+pub mod incident;
 pub mod meta;
 pub mod model;
 pub mod normalize;
 pub mod numerals;
+pub mod plan;
+pub mod rules;
 pub mod structure;
 pub mod xref;
 

@@ -137,9 +137,176 @@ pub fn to_chinese(n: u32) -> String {
     out
 }
 
+/// A quantity as news and duty-room notes write it: `3`, `１２`, `1.2亿`,
+/// `3000万`, `十余`, `两万`, `370余`, `二十几`, `１．５`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quantity {
+    /// The stated value; for `十余` / `30多` the base (10, 30).
+    pub value: f64,
+    /// Char index just past the quantity (and its 余/多/几 suffix).
+    pub end: usize,
+    /// `余`, `多`, `几` or a vague Chinese form: the true value is above `value`.
+    pub approximate: bool,
+    /// For approximate quantities, the range they imply (`十余` → 11..=19).
+    pub range: Option<(f64, f64)>,
+}
+
+fn is_digit_char(c: char) -> bool {
+    to_ascii_digit(c).is_some()
+}
+
+/// Parses a quantity starting exactly at `i` in `chars`. Arabic digits may
+/// carry a decimal point and a 万/亿/千 multiplier; Chinese numerals may use
+/// 万 and 亿. A trailing 余/多/几 marks the value as approximate. Returns
+/// `None` when no number starts at `i` or it would overflow.
+pub fn quantity_at(chars: &[char], i: usize) -> Option<Quantity> {
+    let c0 = *chars.get(i)?;
+    let mut j = i;
+    let mut value: f64;
+    if is_digit_char(c0) {
+        let mut txt = String::new();
+        while j < chars.len() {
+            let c = chars[j];
+            if let Some(d) = to_ascii_digit(c) {
+                txt.push(char::from(b'0' + d as u8));
+            } else if (c == '.' || c == '．')
+                && !txt.contains('.')
+                && chars.get(j + 1).is_some_and(|n| is_digit_char(*n))
+            {
+                txt.push('.');
+            } else if c == ',' && chars.get(j + 1..j + 4).is_some_and(|n| n.iter().all(|d| is_digit_char(*d))) {
+                // 1,200 — a thousands separator.
+            } else {
+                break;
+            }
+            j += 1;
+        }
+        if txt.len() > 15 {
+            return None;
+        }
+        value = txt.parse::<f64>().ok()?;
+        // 3000万, 1.2亿, 5千
+        loop {
+            match chars.get(j) {
+                Some('万') => value *= 1e4,
+                Some('亿') => value *= 1e8,
+                Some('千') if value.fract() == 0.0 || value < 1000.0 => value *= 1e3,
+                _ => break,
+            }
+            j += 1;
+        }
+    } else {
+        // Chinese numerals, including 万 and 亿 sections.
+        let start = j;
+        while j < chars.len() && (is_chinese_numeral_char(chars[j]) || chars[j] == '亿') {
+            j += 1;
+        }
+        if j == start {
+            return None;
+        }
+        // 一 alone before a measure word is fine; but a run ending in a
+        // digit-less unit like 万 needs something before it.
+        let run: String = chars[start..j].iter().collect();
+        value = parse_cn_large(&run)?;
+        if value == 0.0 && !run.chars().all(|c| matches!(c, '零' | '〇')) {
+            return None;
+        }
+    }
+    let mut approximate = false;
+    let mut range = None;
+    if let Some(c) = chars.get(j) {
+        if matches!(c, '余' | '多' | '几') {
+            approximate = true;
+            // 十余 → 11..19, 30多 → 31..39, 370余 → 371..379 (by the last
+            // significant place: 十余 has tens, so the ones are unknown).
+            let step = if value >= 10.0 {
+                let mut p = 1.0;
+                while value % (p * 10.0) == 0.0 && p * 10.0 <= value {
+                    p *= 10.0;
+                }
+                p
+            } else {
+                1.0
+            };
+            range = Some(if step == 1.0 {
+                (value, value + 1.0)
+            } else {
+                (value + 1.0, value + step - 1.0)
+            });
+            j += 1;
+            // 十几万: the multiplier may follow the vague suffix.
+            match chars.get(j) {
+                Some('万') => {
+                    value *= 1e4;
+                    range = range.map(|(a, b)| (a * 1e4, b * 1e4));
+                    j += 1;
+                }
+                Some('亿') => {
+                    value *= 1e8;
+                    range = range.map(|(a, b)| (a * 1e8, b * 1e8));
+                    j += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(Quantity {
+        value,
+        end: j,
+        approximate,
+        range,
+    })
+}
+
+/// Chinese numerals with 万 and 亿 sections (三千五百万, 一亿二千万, 两万).
+fn parse_cn_large(s: &str) -> Option<f64> {
+    let (hi, lo) = match s.split_once('亿') {
+        Some((h, l)) => (Some(h), l),
+        None => (None, s),
+    };
+    let hi_v = match hi {
+        Some("") => 1.0,
+        Some(h) => parse_number(h)? as f64,
+        None => 0.0,
+    };
+    let lo_v = if lo.is_empty() {
+        0.0
+    } else if lo == "万" {
+        1e4
+    } else if let Some(w) = lo.strip_suffix('万') {
+        parse_number(w)? as f64 * 1e4
+    } else {
+        parse_number(lo)? as f64
+    };
+    Some(hi_v * 1e8 + lo_v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+
+    #[test]
+    fn quantities() {
+        let q = |s: &str| {
+            let c: Vec<char> = s.chars().collect();
+            quantity_at(&c, 0).map(|q| (q.value, q.end, q.approximate, q.range))
+        };
+        assert_eq!(q("3人"), Some((3.0, 1, false, None)));
+        assert_eq!(q("１２人"), Some((12.0, 2, false, None)));
+        assert_eq!(q("1.2亿元"), Some((1.2e8, 4, false, None)));
+        assert_eq!(q("3000万元"), Some((3e7, 5, false, None)));
+        assert_eq!(q("两万元"), Some((2e4, 2, false, None)));
+        assert_eq!(q("三人"), Some((3.0, 1, false, None)));
+        assert_eq!(q("十余人"), Some((10.0, 2, true, Some((11.0, 19.0)))));
+        assert_eq!(q("2000余万元"), Some((2e7, 6, true, Some((2001e4, 2999e4)))));
+        assert_eq!(q("370余人").map(|x| x.3), Some(Some((371.0, 379.0))));
+        assert_eq!(q("5多"), Some((5.0, 2, true, Some((5.0, 6.0)))));
+        assert_eq!(q("１．５公里").map(|x| x.0), Some(1.5));
+        assert_eq!(q("一亿二千万").map(|x| x.0), Some(1.2e8));
+        assert_eq!(q("人"), None);
+        assert_eq!(q("99999999999999999999"), None);
+    }
 
     #[test]
     fn chinese_numerals() {

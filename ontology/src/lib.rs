@@ -5,7 +5,10 @@
 //! with their wire names and Chinese labels. It does no I/O and names no
 //! storage backend; every other crate may depend on it.
 
+pub mod events;
 pub mod lexicon;
+pub mod regimes;
+pub mod risk;
 pub mod taxonomy;
 pub mod vocab;
 

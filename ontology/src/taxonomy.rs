@@ -119,6 +119,22 @@ pub const TERMS: &[Term] = &[
         aliases: &[],
     },
     Term {
+        local: "HazardousLeak",
+        zh: "泄漏事故",
+        en: "Hazardous material leak",
+        class: TaxonomyClass::EventClass,
+        parent: Some("AccidentDisaster"),
+        aliases: &["有毒气体泄漏", "危险化学品泄漏", "有毒介质泄漏"],
+    },
+    Term {
+        local: "SpecialEquipmentAccident",
+        zh: "特种设备事故",
+        en: "Special-equipment accident",
+        class: TaxonomyClass::EventClass,
+        parent: Some("AccidentDisaster"),
+        aliases: &[],
+    },
+    Term {
         local: "TransportAccident",
         zh: "交通运输事故",
         en: "Transport accident",

@@ -1,0 +1,190 @@
+//! Routing an incident to the legal regime that applies: production-safety
+//! accidents, special-equipment accidents (by the equipment the regulation's
+//! own definition lists), power accidents, or an event outside the
+//! production-safety scheme (natural disaster, public health, pollution,
+//! a household accident with no production activity).
+
+use super::rulebook::RuleBook;
+use super::{cite, RegimeResult};
+use crate::store::Catalog;
+use emkg_ingest::incident::Incident;
+use emkg_ontology::regimes::{self as rg, Regime};
+
+/// The words of `list` found in `text`.
+fn hits<'a>(text: &str, list: &[&'a str]) -> Vec<&'a str> {
+    list.iter().copied().filter(|w| text.contains(w)).collect()
+}
+
+/// Members of the special-equipment definition (from the graph), with the
+/// colloquial names that denote them.
+pub fn equipment_terms(book: &RuleBook, catalog: &Catalog) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let Some(se) = rg::regime(rg::SPECIAL_EQUIPMENT) else {
+        return out;
+    };
+    let docs: Vec<String> = se
+        .grading
+        .iter()
+        .flat_map(|t| cite::docs_titled(catalog, t))
+        .map(|e| e.id.clone())
+        .collect();
+    for d in &book.definitions {
+        if docs.contains(&d.doc) && d.term.contains("特种设备") {
+            for m in &d.members {
+                out.push((m.clone(), m.clone()));
+                // 压力容器 covers 气瓶; 场（厂）内专用机动车辆 is written with brackets.
+            }
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    for (word, member) in rg::EQUIPMENT_SYNONYMS {
+        if out.iter().any(|(m, _)| m == member) {
+            out.push((word.to_string(), member.to_string()));
+        }
+    }
+    out
+}
+
+/// The sentence of `text` that states the event (its first sentence with
+/// the event word), or the whole text.
+fn event_sentence<'a>(text: &'a str, inc: &Incident) -> &'a str {
+    let Some((a, _)) = inc.event_type.as_ref().and_then(|e| e.span) else {
+        return text;
+    };
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let Some(&(byte, _)) = chars.get(a) else {
+        return text;
+    };
+    let start = text[..byte]
+        .rfind(['。', '\n', '！', '？'])
+        .map(|p| p + text[p..].chars().next().map(char::len_utf8).unwrap_or(1))
+        .unwrap_or(0);
+    let end = text[byte..]
+        .find(['。', '\n', '！', '？'])
+        .map(|p| byte + p)
+        .unwrap_or(text.len());
+    &text[start..end]
+}
+
+fn result(r: &'static Regime, reasons: Vec<String>, catalog: &Catalog) -> RegimeResult {
+    let mut basis = Vec::new();
+    for (title, art) in r.basis {
+        if let Some(e) = cite::docs_titled(catalog, title).first() {
+            let unit = format!("{}#art{art}", e.id);
+            if e.articles.contains(art) {
+                basis.push(cite::basis(catalog, &unit));
+            }
+        }
+    }
+    RegimeResult {
+        id: r.id,
+        name: r.name,
+        reasons,
+        basis,
+    }
+}
+
+/// Decides the regime of an incident.
+pub fn route(inc: &Incident, text: &str, book: &RuleBook, catalog: &Catalog) -> RegimeResult {
+    let get = |id: &str| rg::regime(id).unwrap_or(&rg::REGIMES[0]);
+    let concept = inc.event_type.as_ref().map(|e| e.concept.as_str()).unwrap_or("");
+    let label = inc.event_type.as_ref().map(|e| e.value.as_str()).unwrap_or("");
+    let production = hits(text, rg::PRODUCTION_SIGNALS);
+    let residential = hits(text, rg::RESIDENTIAL_SIGNALS);
+    let unit_named = inc.unit.is_some();
+
+    // Public-health events.
+    let health = hits(text, rg::PUBLIC_HEALTH_SIGNALS);
+    if matches!(concept, "InfectiousDisease" | "FoodSafetyEvent" | "UnexplainedDisease")
+        || (!health.is_empty() && !text.contains("工业中毒"))
+    {
+        return result(
+            get(rg::PUBLIC_HEALTH),
+            vec![format!(
+                "事件属于突发公共卫生事件（{}），不属于生产经营活动中发生的生产安全事故",
+                health.first().copied().unwrap_or(label)
+            )],
+            catalog,
+        );
+    }
+    // Natural disasters: the event itself is natural (a fire started by
+    // lightning in a forest is one too).
+    let natural = hits(text, rg::NATURAL_SIGNALS);
+    let natural_event = matches!(
+        concept,
+        "Earthquake" | "FloodDrought" | "Meteorological" | "Geological" | "Marine" | "ForestGrasslandFire" | "BiologicalDisaster"
+    );
+    if natural_event {
+        return result(
+            get(rg::NATURAL_DISASTER),
+            vec![format!(
+                "事件属于自然灾害（{}），不是生产经营活动中发生的生产安全事故",
+                natural.first().copied().unwrap_or(label)
+            )],
+            catalog,
+        );
+    }
+    // Environmental pollution is excluded by the regulation's own scope.
+    if concept == "EcoEnvironmentEvent" {
+        return result(
+            get(rg::ENVIRONMENT),
+            vec!["环境污染事故不适用《生产安全事故报告和调查处理条例》".into()],
+            catalog,
+        );
+    }
+    // A household with no production or business activity.
+    let business = !production.is_empty() || unit_named;
+    if !residential.is_empty() && !business {
+        let r = if label == "火灾" {
+            rg::NON_PRODUCTION_FIRE
+        } else {
+            rg::NON_PRODUCTION
+        };
+        return result(
+            get(r),
+            vec![format!(
+                "事故发生在居民生活场所（{}），未见生产经营活动，不属于生产安全事故",
+                residential.join("、")
+            )],
+            catalog,
+        );
+    }
+    // Special equipment named in the event sentence.
+    let sentence = event_sentence(text, inc);
+    let equipment = equipment_terms(book, catalog);
+    let named: Vec<&(String, String)> = equipment
+        .iter()
+        .filter(|(w, _)| sentence.contains(w.as_str()))
+        .collect();
+    if let Some((word, member)) = named.first() {
+        let why = if word == member {
+            format!("事故涉及特种设备（{member}）")
+        } else {
+            format!("事故涉及特种设备（{word}，属{member}）")
+        };
+        return result(get(rg::SPECIAL_EQUIPMENT), vec![why], catalog);
+    }
+    let power = hits(text, rg::POWER_SIGNALS);
+    if !power.is_empty() && (inc.deaths.is_none() || text.contains("停电")) {
+        return result(
+            get(rg::POWER),
+            vec![format!("事故影响电力系统运行或供电（{}）", power.join("、"))],
+            catalog,
+        );
+    }
+    let mut reasons = Vec::new();
+    if business {
+        let mut s: Vec<String> = production.iter().take(3).map(|x| x.to_string()).collect();
+        if let Some(u) = &inc.unit {
+            s.insert(0, u.value.clone());
+        }
+        reasons.push(format!("事故发生在生产经营活动中（{}）", s.join("、")));
+    } else {
+        reasons.push(
+            "文中未明确是否发生在生产经营活动中，暂按生产安全事故处理，请核实".into(),
+        );
+    }
+    result(get(rg::WORK_SAFETY), reasons, catalog)
+}
