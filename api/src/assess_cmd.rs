@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 /// `TEXT`, `-` (stdin) or `--incident FILE.json` into an input.
 pub fn read_input(text: Option<String>, incident: Option<PathBuf>) -> Result<IncidentInput> {
     if let Some(p) = incident {
-        let raw = std::fs::read_to_string(&p).with_context(|| format!("无法读取 {}", p.display()))?;
-        let v: serde_json::Value =
-            serde_json::from_str(&raw).with_context(|| format!("{} 不是有效的 JSON", p.display()))?;
+        let raw =
+            std::fs::read_to_string(&p).with_context(|| format!("无法读取 {}", p.display()))?;
+        let v: serde_json::Value = serde_json::from_str(&raw)
+            .with_context(|| format!("{} 不是有效的 JSON", p.display()))?;
         let inc = wire_assess::incident_from_json(&v).map_err(anyhow::Error::msg)?;
-        return Ok(IncidentInput::Facts(inc));
+        return Ok(IncidentInput::Facts(Box::new(inc)));
     }
     let t = read_text(text)?;
     Ok(IncidentInput::Text(t))
@@ -40,7 +41,11 @@ pub fn assess(engine: &Engine, input: &IncidentInput, json: bool) -> Result<()> 
     let a = engine.assess(input)?;
     let mut out = std::io::stdout().lock();
     if json {
-        writeln!(out, "{}", serde_json::to_string(&wire_assess::assessment(&a))?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&wire_assess::assessment(&a))?
+        )?;
         return Ok(());
     }
     print_assessment(&mut out, &a)?;
@@ -51,7 +56,11 @@ fn print_assessment(out: &mut impl Write, a: &Assessment) -> Result<()> {
     let i = &a.incident;
     writeln!(out, "【事件要素】")?;
     let v = |f: Option<String>| f.unwrap_or_else(|| "（未说明）".into());
-    writeln!(out, "  类型：{}", v(i.event_type.as_ref().map(|e| e.value.clone())))?;
+    writeln!(
+        out,
+        "  类型：{}",
+        v(i.event_type.as_ref().map(|e| e.value.clone()))
+    )?;
     writeln!(
         out,
         "  时间：{}{}",
@@ -62,8 +71,16 @@ fn print_assessment(out: &mut impl Write, a: &Assessment) -> Result<()> {
             .map(|n| format!("（{n}）"))
             .unwrap_or_default()
     )?;
-    writeln!(out, "  地点：{}", v(i.location.as_ref().map(|x| x.value.clone())))?;
-    writeln!(out, "  单位：{}", v(i.unit.as_ref().map(|x| x.value.clone())))?;
+    writeln!(
+        out,
+        "  地点：{}",
+        v(i.location.as_ref().map(|x| x.value.clone()))
+    )?;
+    writeln!(
+        out,
+        "  单位：{}",
+        v(i.unit.as_ref().map(|x| x.value.clone()))
+    )?;
     let c = |x: &Option<emkg_engine::ingest::incident::Count>| {
         x.as_ref()
             .map(|c| format!("{}{}", c.value, if c.approximate { "（约数）" } else { "" }))
@@ -80,10 +97,21 @@ fn print_assessment(out: &mut impl Write, a: &Assessment) -> Result<()> {
     writeln!(
         out,
         "  直接经济损失：{}",
-        v(i.direct_loss_yuan.as_ref().map(|x| format!("{}元", x.value)))
+        v(i.direct_loss_yuan
+            .as_ref()
+            .map(|x| format!("{}元", x.value)))
     )?;
-    writeln!(out, "  原因：{}", v(i.cause.as_ref().map(|x| x.value.clone())))?;
-    writeln!(out, "【适用制度】{}：{}", a.regime.name, a.regime.reasons.join("；"))?;
+    writeln!(
+        out,
+        "  原因：{}",
+        v(i.cause.as_ref().map(|x| x.value.clone()))
+    )?;
+    writeln!(
+        out,
+        "【适用制度】{}：{}",
+        a.regime.name,
+        a.regime.reasons.join("；")
+    )?;
     let g = &a.grade;
     writeln!(
         out,
@@ -110,12 +138,15 @@ fn print_assessment(out: &mut impl Write, a: &Assessment) -> Result<()> {
             .unwrap_or_else(|| "无小时时限规定".into())
     )?;
     for s in a.reporting.iter().chain(&a.followup) {
+        let to = if s.recipients.is_empty() {
+            String::new()
+        } else {
+            format!(" → {}", s.recipients.join("；"))
+        };
         writeln!(
             out,
-            "  · {}{} → {}（{}）{}",
-            s.reporter.as_deref().unwrap_or(""),
-            if s.reporter.is_some() { "" } else { "" },
-            s.recipients.join("；"),
+            "  · {}{to}（{}）{}",
+            s.reporter.as_deref().unwrap_or("有关单位和部门"),
             s.time_limit,
             s.basis.citation
         )?;
@@ -130,7 +161,11 @@ fn print_assessment(out: &mut impl Write, a: &Assessment) -> Result<()> {
     for p in &a.plans {
         writeln!(out, "  《{}》 {}", p.title, p.why.join("；"))?;
         if let Some(l) = &p.level {
-            writeln!(out, "    响应级别：{}，条件：{}（{}）", l.label, l.condition, l.basis.citation)?;
+            writeln!(
+                out,
+                "    响应级别：{}，条件：{}（{}）",
+                l.label, l.condition, l.basis.citation
+            )?;
             if let Some(cmd) = &l.command {
                 writeln!(out, "    指挥：{cmd}")?;
             }
@@ -142,9 +177,23 @@ fn print_assessment(out: &mut impl Write, a: &Assessment) -> Result<()> {
             let who = if x.lead.is_empty() {
                 String::new()
             } else {
-                format!("（牵头：{}{}）", x.lead.join("、"), if x.support.is_empty() { String::new() } else { format!("；配合：{}", x.support.join("、")) })
+                format!(
+                    "（牵头：{}{}）",
+                    x.lead.join("、"),
+                    if x.support.is_empty() {
+                        String::new()
+                    } else {
+                        format!("；配合：{}", x.support.join("、"))
+                    }
+                )
             };
-            writeln!(out, "  · {}{} {}", x.title.as_deref().unwrap_or(&x.text), who, x.basis.citation)?;
+            writeln!(
+                out,
+                "  · {}{} {}",
+                x.title.as_deref().unwrap_or(&x.text),
+                who,
+                x.basis.citation
+            )?;
         }
     }
     for w in &a.warnings {
@@ -160,13 +209,35 @@ pub fn risk(engine: &Engine, text: &str, json: bool) -> Result<()> {
         writeln!(out, "{}", serde_json::to_string(&wire_assess::risk(&r))?)?;
         return Ok(());
     }
-    writeln!(out, "【风险因素】{}", r.factors.iter().map(|f| f.label.as_str()).collect::<Vec<_>>().join("、"))?;
+    writeln!(
+        out,
+        "【风险因素】{}",
+        r.factors
+            .iter()
+            .map(|f| f.label.as_str())
+            .collect::<Vec<_>>()
+            .join("、")
+    )?;
     for f in &r.findings {
-        writeln!(out, "  · {}{}", f.text, if f.violation { "（违规/缺失）" } else { "" })?;
+        writeln!(
+            out,
+            "  · {}{}",
+            f.text,
+            if f.violation {
+                "（违规/缺失）"
+            } else {
+                ""
+            }
+        )?;
         for p in &f.provisions {
             writeln!(out, "      {} {}", p.basis.citation, p.quote)?;
             for x in &p.penalties {
-                writeln!(out, "        罚则：{} {}", x.basis.citation, x.amounts.as_deref().unwrap_or(""))?;
+                writeln!(
+                    out,
+                    "        罚则：{} {}",
+                    x.basis.citation,
+                    x.amounts.as_deref().unwrap_or("")
+                )?;
             }
         }
     }
@@ -176,7 +247,11 @@ pub fn risk(engine: &Engine, text: &str, json: bool) -> Result<()> {
     writeln!(out, "  L={}（{}）：{}", s.l.value, s.l.meaning, s.l.reason)?;
     writeln!(out, "  E={}（{}）：{}", s.e.value, s.e.meaning, s.e.reason)?;
     writeln!(out, "  C={}（{}）：{}", s.c.value, s.c.meaning, s.c.reason)?;
-    writeln!(out, "  D={}：{}；风险矩阵：{}（{}）{}", s.d, s.class, s.matrix_level, s.matrix_colour, s.matrix_inputs)?;
+    writeln!(
+        out,
+        "  D={}：{}；风险矩阵：{}（{}）{}",
+        s.d, s.class, s.matrix_level, s.matrix_colour, s.matrix_inputs
+    )?;
     writeln!(out, "【相似案例】")?;
     for c in &r.cases {
         writeln!(out, "  · 《{}》{}", c.title, c.why)?;
@@ -202,7 +277,11 @@ pub fn eval_report_fields(gold: &Path) -> Result<()> {
     }
     writeln!(out, "字段准确率（{} 条）：", results.len())?;
     for (f, ok, n) in emkg_eval::assessment::field_accuracy(&results) {
-        writeln!(out, "  {f:<11} {ok}/{n} = {:.3}", ok as f64 / n.max(1) as f64)?;
+        writeln!(
+            out,
+            "  {f:<11} {ok}/{n} = {:.3}",
+            ok as f64 / n.max(1) as f64
+        )?;
     }
     Ok(())
 }
@@ -219,8 +298,12 @@ pub fn eval_grading(engine: &Engine, gold: &Path) -> Result<()> {
             r.grade,
             r.expected_grade,
             if r.deadline_ok() { "✓" } else { "✗" },
-            r.deadline.map(|h| format!("{h}小时")).unwrap_or("无".into()),
-            r.expected_deadline.map(|h| format!("{h}小时")).unwrap_or("无".into()),
+            r.deadline
+                .map(|h| format!("{h}小时"))
+                .unwrap_or("无".into()),
+            r.expected_deadline
+                .map(|h| format!("{h}小时"))
+                .unwrap_or("无".into()),
             r.regime,
             r.scheme
         )?;
@@ -245,11 +328,16 @@ pub fn eval_grading(engine: &Engine, gold: &Path) -> Result<()> {
 pub fn bench_assess(engine: &Engine, inputs: &[PathBuf], rounds: usize) -> Result<()> {
     let mut texts = Vec::new();
     for p in inputs {
-        let raw = std::fs::read_to_string(p).with_context(|| format!("无法读取 {}", p.display()))?;
+        let raw =
+            std::fs::read_to_string(p).with_context(|| format!("无法读取 {}", p.display()))?;
         for line in raw.lines().filter(|l| !l.trim().is_empty()) {
             match serde_json::from_str::<serde_json::Value>(line) {
                 Ok(v) => {
-                    if let Some(t) = v.get("incident").or_else(|| v.get("text")).and_then(|t| t.as_str()) {
+                    if let Some(t) = v
+                        .get("incident")
+                        .or_else(|| v.get("text"))
+                        .and_then(|t| t.as_str())
+                    {
                         texts.push(t.to_string());
                     }
                 }

@@ -404,7 +404,12 @@ fn run(cli: Cli) -> Result<()> {
             what: EvalCommand::Grading { gold, data },
         } => assess_cmd::eval_grading(&open(&data)?, &gold),
         Command::Bench {
-            what: BenchCommand::Assess { inputs, data, rounds },
+            what:
+                BenchCommand::Assess {
+                    inputs,
+                    data,
+                    rounds,
+                },
         } => assess_cmd::bench_assess(&open(&data)?, &inputs, rounds),
         Command::Eval {
             what:

@@ -394,9 +394,11 @@ async fn assess_incident(
         emkg_engine::assess::IncidentInput::Text(t.to_string())
     } else if v.get("incident").is_some() {
         let inc = crate::wire_assess::incident_from_json(&v).map_err(|m| bad_request(&m))?;
-        emkg_engine::assess::IncidentInput::Facts(inc)
+        emkg_engine::assess::IncidentInput::Facts(Box::new(inc))
     } else {
-        return Err(bad_request("请求体应包含 text（事件描述）或 incident（结构化事件）"));
+        return Err(bad_request(
+            "请求体应包含 text（事件描述）或 incident（结构化事件）",
+        ));
     };
     let st = state.clone();
     let a = tokio::task::spawn_blocking(move || st.engine.assess(&input))

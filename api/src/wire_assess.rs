@@ -208,9 +208,12 @@ pub fn incident_from_json(v: &Value) -> Result<Incident, String> {
             .and_then(Value::as_str)
             .map(str::to_string)
             .or_else(|| {
-                emkg_engine::ontology::events::TRIGGERS
-                    .iter()
-                    .find(|t| t.label == e.value || t.word == e.value)
+                // The trigger spelled as given (火灾 → FireAccident), else the
+                // first of its label.
+                let ts = emkg_engine::ontology::events::TRIGGERS;
+                ts.iter()
+                    .find(|t| t.word == e.value)
+                    .or_else(|| ts.iter().find(|t| t.label == e.value))
                     .map(|t| t.concept.to_string())
             })
             .unwrap_or_default();

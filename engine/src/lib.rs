@@ -342,6 +342,7 @@ impl Engine {
             rulebook: Default::default(),
         };
         e.fill_missing_links()?;
+        e.refresh_facts()?;
         e.links = link_map(&e.catalog);
         if e.index.generation()?.unwrap_or(0) != e.catalog.generation {
             e.rebuild_index()?;
@@ -377,6 +378,32 @@ impl Engine {
             links,
             rulebook: Default::default(),
         })
+    }
+
+    /// Documents parsed by an older fact extractor get today's facts (and
+    /// the graph is rebuilt from them): rules added since — grade criteria,
+    /// reporting duties, plan levels — then reach the graph with no re-import.
+    fn refresh_facts(&mut self) -> Result<()> {
+        let current = emkg_ingest::extract::VERSION;
+        if self.catalog.facts_version >= current {
+            return Ok(());
+        }
+        let ids: Vec<String> = self.catalog.docs.keys().cloned().collect();
+        for id in &ids {
+            let mut d = self.dir.load_document(id)?;
+            d.facts = emkg_ingest::extract::extract(&d);
+            self.dir.save_document(&d)?;
+            if let Some(e) = self.catalog.docs.get_mut(id) {
+                e.links = Some(hybrid::links_of(&d));
+            }
+        }
+        self.catalog.facts_version = current;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // The graph must follow: bump the generation so it is rebuilt.
+        self.catalog.generation += 1;
+        self.dir.save_catalog(&self.catalog)
     }
 
     /// Catalogs from before links existed: compute them from the documents.
@@ -711,6 +738,9 @@ impl Engine {
     /// Makes staged documents searchable and records the new catalog generation.
     pub fn commit(&mut self) -> Result<()> {
         self.catalog.generation += 1;
+        // Every stored document now carries facts of this extractor (new
+        // ones were parsed by it; older ones were refreshed at open).
+        self.catalog.facts_version = emkg_ingest::extract::VERSION;
         self.flush_graphs()?;
         self.index.commit(self.catalog.generation)?;
         self.graph()?.set_generation(self.catalog.generation)?;

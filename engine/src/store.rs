@@ -63,6 +63,9 @@ pub struct CatalogEntry {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Catalog {
     pub generation: u64,
+    /// `emkg_ingest::extract::VERSION` of the stored documents' facts.
+    #[serde(default)]
+    pub facts_version: u32,
     pub docs: BTreeMap<String, CatalogEntry>,
 }
 

@@ -374,7 +374,7 @@ fn work_plan_tasks_by_department() {
     );
     let jianzai: Vec<String> = select(
         e,
-        "SELECT ?sec WHERE { ?t emkg:responsibleDepartment ?d ; emkg:sectionNumber ?sec . ?d rdfs:label '减灾科' } ORDER BY ?sec",
+        "SELECT ?sec WHERE { ?t emkg:responsibleDepartment ?d ; emkg:sectionNumber ?sec ; emkg:inDocument <https://emkg.local/id/work_plan_2025_sample> . ?d rdfs:label '减灾科' } ORDER BY ?sec",
     )
     .into_iter()
     .map(|r| r["sec"].clone())

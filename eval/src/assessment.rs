@@ -65,7 +65,9 @@ pub struct ItemResult {
 }
 
 fn squash(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace() && *c != '\u{3000}').collect()
+    s.chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{3000}')
+        .collect()
 }
 
 fn contains_either(expected: Option<&str>, predicted: Option<&str>) -> bool {
@@ -194,7 +196,11 @@ pub fn grading(engine: &Engine, gold: &Path) -> Result<Vec<GradingResult>, EvalE
         out.push(GradingResult {
             id: it.id,
             expected_grade: it.expected_grade,
-            grade: a.grade.level.clone().unwrap_or_else(|| "（无法定级）".into()),
+            grade: a
+                .grade
+                .level
+                .clone()
+                .unwrap_or_else(|| "（无法定级）".into()),
             expected_deadline: it.report_deadline_hours,
             deadline: a.report_deadline_hours,
             scheme: a.grade.scheme.clone().unwrap_or_default(),
@@ -212,7 +218,10 @@ mod tests {
     #[test]
     fn containment_scoring_ignores_whitespace_both_ways() {
         assert!(contains_either(Some("３月３１日"), Some("３月 ３１日")));
-        assert!(contains_either(Some("2014年1月2日"), Some("2014年1月2日14时20分许")));
+        assert!(contains_either(
+            Some("2014年1月2日"),
+            Some("2014年1月2日14时20分许")
+        ));
         assert!(contains_either(Some("丽江束河古镇"), Some("古镇")));
         assert!(!contains_either(Some("丽江束河古镇"), Some("")));
         assert!(!contains_either(Some("丽江"), None));

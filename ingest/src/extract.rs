@@ -334,6 +334,11 @@ fn money_at(chars: &[char], i: usize) -> Option<(f64, usize)> {
     }
 }
 
+/// Version of the fact extraction. Stored documents carry the facts of the
+/// version that parsed them; a data directory written by an older version
+/// has its facts re-extracted (and its graph rebuilt) at the next write-open.
+pub const VERSION: u32 = 2;
+
 /// Extracts all facts of `doc`.
 pub fn extract(doc: &Document) -> Facts {
     let chars: Vec<char> = doc.text.chars().collect();
@@ -357,7 +362,9 @@ pub fn extract(doc: &Document) -> Facts {
                 .map(|(_, d)| d);
             if let Some(d) = crate::rules::reporting_duty(seg.unit, seg.start + off, sent, lead) {
                 let t = s(sent);
-                if seg.unit.kind != UnitKind::Item && (t.trim_end().ends_with('：') || t.contains("下列")) {
+                if seg.unit.kind != UnitKind::Item
+                    && (t.trim_end().ends_with('：') || t.contains("下列"))
+                {
                     lead_duty = Some((seg.unit.article, d.clone()));
                 }
                 f.reporting.push(d);
@@ -365,7 +372,10 @@ pub fn extract(doc: &Document) -> Facts {
                 let t = s(sent);
                 if !t.contains("下列") {
                     // Items that follow belong to another lead.
-                    if lead_duty.as_ref().is_some_and(|(a, _)| *a != seg.unit.article) {
+                    if lead_duty
+                        .as_ref()
+                        .is_some_and(|(a, _)| *a != seg.unit.article)
+                    {
                         lead_duty = None;
                     }
                 }
@@ -405,15 +415,22 @@ fn listed_grades(doc: &Document, chars: &[char], f: &mut Facts) {
         let items: Vec<&Unit> = doc
             .units
             .iter()
-            .filter(|u| u.kind == UnitKind::Item && u.article == art.article && u.article_suffix == art.article_suffix)
+            .filter(|u| {
+                u.kind == UnitKind::Item
+                    && u.article == art.article
+                    && u.article_suffix == art.article_suffix
+            })
             .filter(|u| {
                 // Items of this article's first clause (or directly under it).
-                u.parent.is_some_and(|p| p == i || doc.units[p].parent == Some(i) && doc.units[p].clause == Some(1))
+                u.parent.is_some_and(|p| {
+                    p == i || doc.units[p].parent == Some(i) && doc.units[p].clause == Some(1)
+                })
             })
             .collect();
         let mut criteria = Vec::new();
         for it in items {
-            let c: Vec<char> = chars[it.span.0.min(chars.len())..it.span.1.min(chars.len())].to_vec();
+            let c: Vec<char> =
+                chars[it.span.0.min(chars.len())..it.span.1.min(chars.len())].to_vec();
             criteria.extend(crate::rules::criteria_in(&c, &it.id, it.span.0));
         }
         if criteria.is_empty() {
@@ -646,7 +663,15 @@ fn grade_definition(seg: &Segment<'_>, ths: &[Threshold]) -> Option<GradeDefinit
 fn apply_counting_rules(doc: &Document, f: &mut Facts) {
     use crate::rules::{chapter_of, counting_scope, Scope};
     let article_of = |unit_id: &str| doc.unit(unit_id).and_then(|u| u.article);
-    let rules: Vec<(Scope, Option<u32>, Option<usize>, Option<bool>, Option<bool>)> = f
+    /// (scope, article, chapter index, 以上 includes, 以下 includes)
+    type Rule = (
+        Scope,
+        Option<u32>,
+        Option<usize>,
+        Option<bool>,
+        Option<bool>,
+    );
+    let rules: Vec<Rule> = f
         .counting_rules
         .iter()
         .map(|r| {
@@ -666,7 +691,11 @@ fn apply_counting_rules(doc: &Document, f: &mut Facts) {
         let hit = rules
             .iter()
             .find(|r| r.0 == Scope::Article && r.1.is_some() && r.1 == a)
-            .or_else(|| rules.iter().find(|r| r.0 == Scope::Chapter && r.2.is_some() && r.2 == ch))
+            .or_else(|| {
+                rules
+                    .iter()
+                    .find(|r| r.0 == Scope::Chapter && r.2.is_some() && r.2 == ch)
+            })
             .or_else(|| rules.iter().find(|r| r.0 == Scope::Document));
         if let Some((_, _, _, above, below)) = hit {
             t.inclusive = if t.bound == "min" { *above } else { *below };

@@ -140,10 +140,12 @@ pub fn extract(text: &str) -> Incident {
         };
         match &mut inc.event_type {
             None => inc.event_type = Some(body_t),
-            Some(t) if t.value == body_t.value && t.concept != body_t.concept => {
-                if body_t.concept == "ForestGrasslandFire" {
-                    t.concept = body_t.concept;
-                }
+            Some(t)
+                if t.value == body_t.value
+                    && t.concept != body_t.concept
+                    && body_t.concept == "ForestGrasslandFire" =>
+            {
+                t.concept = body_t.concept;
             }
             _ => {}
         }
@@ -151,7 +153,21 @@ pub fn extract(text: &str) -> Incident {
     let times = find_times(&c, &doc);
     inc.reference_date = doc.reference.map(|d| d.iso());
     if let Some(e) = &event.body {
-        inc.time = choose_time(&c, &doc, &times, e.pos);
+        // The chosen event, then later statements of the same event.
+        let mut events = vec![e.pos];
+        events.extend(
+            triggers
+                .iter()
+                .filter(|o| {
+                    o.pos > e.pos
+                        && o.predicate
+                        && !o.negated
+                        && !o.cause
+                        && o.trigger.label == e.trigger.label
+                })
+                .map(|o| o.pos),
+        );
+        inc.time = choose_time(&c, &doc, &times, &events);
         inc.location = location(&c, &doc, &times, e);
     } else if let Some(t) = times.iter().find(|t| t.has_day()) {
         inc.time = Some(resolve_time(&c, &doc, &times, t));
@@ -480,15 +496,19 @@ fn find_triggers(c: &[char], doc: &Layout) -> Vec<Occurrence> {
         let len = t.word.chars().count();
         let after: String = c[i + len..(i + len + 2).min(c.len())].iter().collect();
         // 起火点, 火灾原因, 爆炸声: a noun about the event, not the event.
-        let nominal = ["原因", "点", "部位", "物", "声", "现场", "隐患", "防控", "防范", "处置", "调查"]
-            .iter()
-            .any(|w| after.starts_with(w));
+        let nominal = [
+            "原因", "点", "部位", "物", "声", "现场", "隐患", "防控", "防范", "处置", "调查",
+        ]
+        .iter()
+        .any(|w| after.starts_with(w));
         let before = clause_before(c, i, 8);
         let predicate = !nominal
             && (t.verb
-                || ["发生", "突发", "突然", "引发", "燃起", "遭遇", "出现", "传出"]
-                    .iter()
-                    .any(|w| before.contains(w))
+                || [
+                    "发生", "突发", "突然", "引发", "燃起", "遭遇", "出现", "传出",
+                ]
+                .iter()
+                .any(|w| before.contains(w))
                 || after.starts_with("事故")
                 || after.starts_with('，') && before.is_empty());
         let negated = ["未", "没有", "无", "未发生", "不是"]
@@ -498,8 +518,11 @@ fn find_triggers(c: &[char], doc: &Layout) -> Vec<Occurrence> {
         let lead: String = c[clause.0..i].iter().collect();
         let tail: String = c[i + len..clause.1].iter().collect();
         let cause = (lead.contains('因') || lead.contains("由于") || lead.contains('由'))
-            && (tail.starts_with('而') || tail.starts_with("引起") || tail.starts_with("引发")
-                || tail.starts_with("导致") || tail.starts_with("所致"));
+            && (tail.starts_with('而')
+                || tail.starts_with("引起")
+                || tail.starts_with("引发")
+                || tail.starts_with("导致")
+                || tail.starts_with("所致"));
         out.push(Occurrence {
             pos: i,
             len,
@@ -522,9 +545,17 @@ struct ChosenEvent {
 fn choose_event(ts: &[Occurrence], doc: &Layout) -> ChosenEvent {
     let usable = |o: &&Occurrence| !o.negated && !o.cause;
     // The headline names the event best.
-    let title: Vec<&Occurrence> = ts.iter().filter(|o| doc.in_title(o.pos)).filter(usable).collect();
+    let title: Vec<&Occurrence> = ts
+        .iter()
+        .filter(|o| doc.in_title(o.pos))
+        .filter(usable)
+        .collect();
     let title_pick = pick_in_run(&title);
-    let body: Vec<&Occurrence> = ts.iter().filter(|o| !doc.in_title(o.pos)).filter(usable).collect();
+    let body: Vec<&Occurrence> = ts
+        .iter()
+        .filter(|o| !doc.in_title(o.pos))
+        .filter(usable)
+        .collect();
     let pred: Vec<&Occurrence> = body.iter().copied().filter(|o| o.predicate).collect();
     // When the headline names the event, the body's event sentence is the
     // first that states an event of the same label.
@@ -563,7 +594,12 @@ fn pick_in_run<'a>(os: &[&'a Occurrence]) -> Option<&'a Occurrence> {
 
 /// Char range of the clause (between ，；： and sentence ends) containing `pos`.
 fn clause_range(c: &[char], pos: usize) -> (usize, usize) {
-    let is_sep = |x: char| matches!(x, '，' | ',' | '；' | ';' | '。' | '！' | '？' | '\n' | '：');
+    let is_sep = |x: char| {
+        matches!(
+            x,
+            '，' | ',' | '；' | ';' | '。' | '！' | '？' | '\n' | '：'
+        )
+    };
     let mut a = pos;
     while a > 0 && !is_sep(c[a - 1]) {
         a -= 1;
@@ -611,8 +647,8 @@ impl TimeExpr {
 }
 
 const PARTS: [&str; 20] = [
-    "凌晨", "清晨", "早晨", "早上", "上午", "中午", "下午", "傍晚", "晚上", "晚间", "夜间",
-    "深夜", "午夜", "夜里", "白天", "午后", "晚", "早", "晨", "夜",
+    "凌晨", "清晨", "早晨", "早上", "上午", "中午", "下午", "傍晚", "晚上", "晚间", "夜间", "深夜",
+    "午夜", "夜里", "白天", "午后", "晚", "早", "晨", "夜",
 ];
 
 const REL_DAYS: [(&str, i64, bool); 16] = [
@@ -729,30 +765,31 @@ fn time_at(c: &[char], i: usize) -> Option<TimeExpr> {
     // Clock: N时[N分] | N点[N分|半|多|过] | HH:MM
     if let Some((h, k)) = small_number_at(c, j) {
         match c.get(k) {
-            Some('时' | '点') if h <= 24 => {
+            Some('时' | '点')
+                if h <= 24
                 // Not 时间 / 点钟? 点钟 is fine; 时间 is not a clock.
-                if !(c.get(k) == Some(&'时') && matches!(c.get(k + 1), Some('间' | '期' | '候'))) {
-                    t.hour = Some(h);
-                    j = k + 1;
-                    if let Some((m, k2)) = small_number_at(c, j) {
-                        if c.get(k2) == Some(&'分') && m < 60 {
-                            t.minute = Some(m);
-                            j = k2 + 1;
-                        } else if c[j..].first().is_some_and(|x| to_ascii_digit(*x).is_some())
-                            && m < 60
-                            && c.get(j - 1) == Some(&'点')
-                        {
-                            // 凌晨4点20
-                            t.minute = Some(m);
-                            j = k2;
-                        }
-                    } else if matches!(c.get(j), Some('半')) {
-                        t.minute = Some(30);
-                        j += 1;
+                && !(c.get(k) == Some(&'时') && matches!(c.get(k + 1), Some('间' | '期' | '候'))) =>
+            {
+                t.hour = Some(h);
+                j = k + 1;
+                if let Some((m, k2)) = small_number_at(c, j) {
+                    if c.get(k2) == Some(&'分') && m < 60 {
+                        t.minute = Some(m);
+                        j = k2 + 1;
+                    } else if c[j..].first().is_some_and(|x| to_ascii_digit(*x).is_some())
+                        && m < 60
+                        && c.get(j - 1) == Some(&'点')
+                    {
+                        // 凌晨4点20
+                        t.minute = Some(m);
+                        j = k2;
                     }
-                    if starts_with(c, j, "钟") {
-                        j += 1;
-                    }
+                } else if matches!(c.get(j), Some('半')) {
+                    t.minute = Some(30);
+                    j += 1;
+                }
+                if starts_with(c, j, "钟") {
+                    j += 1;
                 }
             }
             Some(':' | '：') if h <= 24 => {
@@ -780,10 +817,13 @@ fn time_at(c: &[char], i: usize) -> Option<TimeExpr> {
         return None;
     }
     // A bare day (6日) must not be part of a longer number or a duration (6日内).
-    if t.month.is_none() && t.day.is_some() && t.hour.is_none() && t.part.is_none() {
-        if starts_with(c, j, "内") || starts_with(c, j, "起") {
-            return None;
-        }
+    if t.month.is_none()
+        && t.day.is_some()
+        && t.hour.is_none()
+        && t.part.is_none()
+        && (starts_with(c, j, "内") || starts_with(c, j, "起"))
+    {
+        return None;
     }
     Some(t)
 }
@@ -816,28 +856,43 @@ fn find_times(c: &[char], doc: &Layout) -> Vec<TimeExpr> {
     out
 }
 
-fn choose_time(c: &[char], doc: &Layout, times: &[TimeExpr], event: usize) -> Option<TimeField> {
-    let (sa, sb) = doc.sentence_of(event);
-    let before: Vec<&TimeExpr> = times
-        .iter()
-        .filter(|t| t.start >= sa && t.end <= event)
-        .collect();
-    let pick = before.last().copied().or_else(|| {
-        // 火灾发生于十四日凌晨一时四十五分左右 / 发生在…
-        times.iter().find(|t| {
-            t.start > event && t.start < sb && {
-                let lead: String = c[t.start.saturating_sub(3)..t.start].iter().collect();
-                lead.ends_with("于") || lead.ends_with("在") || lead.ends_with("是")
-            }
+/// The event time: the nearest time before the event word in its sentence
+/// (or 发生于… after it); else the same for later sentences that state the
+/// same event (…11时26分，一民房失火); else the last dated time of an earlier
+/// sentence of the paragraph.
+fn choose_time(
+    c: &[char],
+    doc: &Layout,
+    times: &[TimeExpr],
+    events: &[usize],
+) -> Option<TimeField> {
+    let in_sentence = |event: usize| -> Option<&TimeExpr> {
+        let (sa, sb) = doc.sentence_of(event);
+        let before: Vec<&TimeExpr> = times
+            .iter()
+            .filter(|t| t.start >= sa && t.end <= event)
+            .collect();
+        before.last().copied().or_else(|| {
+            // 火灾发生于十四日凌晨一时四十五分左右 / 发生在…
+            times.iter().find(|t| {
+                t.start > event && t.start < sb && {
+                    let lead: String = c[t.start.saturating_sub(3)..t.start].iter().collect();
+                    lead.ends_with("于") || lead.ends_with("在") || lead.ends_with("是")
+                }
+            })
         })
-    });
-    let pick = pick.or_else(|| {
-        // The nearest time in an earlier sentence of the same paragraph.
-        let para_start = (0..sa).rev().find(|&k| c[k] == '\n').map(|k| k + 1).unwrap_or(0);
+    };
+    let first = *events.first()?;
+    let pick = events.iter().find_map(|e| in_sentence(*e)).or_else(|| {
+        let (sa, _) = doc.sentence_of(first);
+        let para_start = (0..sa)
+            .rev()
+            .find(|&k| c[k] == '\n')
+            .map(|k| k + 1)
+            .unwrap_or(0);
         times
             .iter()
-            .filter(|t| t.start >= para_start && t.end <= sa && t.has_day())
-            .last()
+            .rfind(|t| t.start >= para_start && t.end <= sa && t.has_day())
     })?;
     Some(resolve_time(c, doc, times, pick))
 }
@@ -847,10 +902,7 @@ fn choose_time(c: &[char], doc: &Layout, times: &[TimeExpr], event: usize) -> Op
 fn resolve_time(c: &[char], doc: &Layout, times: &[TimeExpr], t: &TimeExpr) -> TimeField {
     let own: String = c[t.start..t.end].iter().collect();
     // The anchor: the last explicit date before it.
-    let anchor = times
-        .iter()
-        .filter(|a| a.end <= t.start && a.has_date())
-        .last();
+    let anchor = times.iter().rfind(|a| a.end <= t.start && a.has_date());
     let mut value = own.clone();
     if (t.same_day || !t.has_day()) && anchor.is_some() {
         if let Some(a) = anchor {
@@ -865,7 +917,15 @@ fn resolve_time(c: &[char], doc: &Layout, times: &[TimeExpr], t: &TimeExpr) -> T
                 let tail: String = own.chars().skip(w).collect();
                 // 当晚 → 晚上
                 if own.starts_with("当晚") || own.starts_with("当夜") {
-                    format!("{}{}", if own.starts_with("当晚") { "晚" } else { "夜" }, tail)
+                    format!(
+                        "{}{}",
+                        if own.starts_with("当晚") {
+                            "晚"
+                        } else {
+                            "夜"
+                        },
+                        tail
+                    )
                 } else {
                     tail
                 }
@@ -876,18 +936,18 @@ fn resolve_time(c: &[char], doc: &Layout, times: &[TimeExpr], t: &TimeExpr) -> T
         }
     }
     let date = resolve_date(t, anchor, doc.reference);
-    let normalized = date.map(|d| {
-        match t.hour {
-            Some(h) => {
-                let h = match (t.part, h) {
-                    (Some("下午" | "晚上" | "晚间" | "傍晚" | "晚" | "夜间" | "午后"), h) if h < 12 => h + 12,
-                    (Some("中午"), h) if h < 6 => h + 12,
-                    _ => h,
-                };
-                format!("{}T{:02}:{:02}", d.iso(), h.min(23), t.minute.unwrap_or(0))
-            }
-            None => d.iso(),
+    let normalized = date.map(|d| match t.hour {
+        Some(h) => {
+            let h = match (t.part, h) {
+                (Some("下午" | "晚上" | "晚间" | "傍晚" | "晚" | "夜间" | "午后"), h) if h < 12 => {
+                    h + 12
+                }
+                (Some("中午"), h) if h < 6 => h + 12,
+                _ => h,
+            };
+            format!("{}T{:02}:{:02}", d.iso(), h.min(23), t.minute.unwrap_or(0))
         }
+        None => d.iso(),
     });
     TimeField {
         value,
@@ -930,7 +990,12 @@ fn resolve_date(t: &TimeExpr, anchor: Option<&TimeExpr>, reference: Option<Date>
             if day <= r.d {
                 Date::valid(r.y, r.m, day)
             } else {
-                let prev = Date { y: r.y, m: r.m, d: 1 }.plus(-1);
+                let prev = Date {
+                    y: r.y,
+                    m: r.m,
+                    d: 1,
+                }
+                .plus(-1);
                 Date::valid(prev.y, prev.m, day)
             }
         }
@@ -943,8 +1008,8 @@ fn resolve_date(t: &TimeExpr, anchor: Option<&TimeExpr>, reference: Option<Date>
 const PLACE_MARKS: &[&str] = &[
     "省", "市", "县", "区", "镇", "乡", "村", "街", "路", "道", "巷", "号", "楼", "层", "厂", "店",
     "场", "馆", "院", "校", "园", "站", "港", "桥", "国道", "高速", "公路", "大厦", "小区", "住宅",
-    "民宅", "公司", "仓库", "库房", "车间", "工地", "矿", "隧道", "山", "林", "江", "河", "湖", "家",
-    "中心", "商城", "市场", "处", "段", "口", "屋", "房", "宅", "州", "旗", "所", "井", "内",
+    "民宅", "公司", "仓库", "库房", "车间", "工地", "矿", "隧道", "山", "林", "江", "河", "湖",
+    "家", "中心", "商城", "市场", "处", "段", "口", "屋", "房", "宅", "州", "旗", "所", "井", "内",
 ];
 
 fn place_like(s: &str) -> bool {
@@ -962,7 +1027,9 @@ fn trim_place(s: &str) -> String {
     }
     loop {
         let before = t.clone();
-        for tail in ["、", "又", "再次", "的", "也", "已", "突然", "都", "里", "，", ",", "一起", "内一"] {
+        for tail in [
+            "、", "又", "再次", "的", "也", "已", "突然", "都", "里", "，", ",", "一起", "内一",
+        ] {
             if let Some(r) = t.strip_suffix(tail) {
                 t = r.to_string();
             }
@@ -981,7 +1048,7 @@ fn location(c: &[char], doc: &Layout, times: &[TimeExpr], e: &Occurrence) -> Opt
     while a < e.pos && doc.masked[a] {
         a += 1;
     }
-    let time_in = times.iter().filter(|t| t.start >= a && t.end <= e.pos).last();
+    let time_in = times.iter().rfind(|t| t.start >= a && t.end <= e.pos);
     let mut candidates: Vec<(usize, usize)> = Vec::new();
     match time_in {
         Some(t) => {
@@ -990,13 +1057,36 @@ fn location(c: &[char], doc: &Layout, times: &[TimeExpr], e: &Occurrence) -> Opt
         }
         None => candidates.push((a, e.pos)),
     }
+    // Earlier clauses of the sentence, back to the time expression
+    // (…路段上，一辆货车与一辆客车相撞: the place precedes the vehicles).
+    let (sa, _) = doc.sentence_of(e.pos);
+    let mut k = a;
+    while k > sa {
+        let (pa, pb) = clause_range(c, k.saturating_sub(2));
+        if pb >= k || pa < sa {
+            break;
+        }
+        let mut x = pa;
+        while x < pb && doc.masked[x] {
+            x += 1;
+        }
+        let t_end = times
+            .iter()
+            .rfind(|t| t.start >= x && t.end <= pb)
+            .map(|t| t.end);
+        candidates.push((t_end.unwrap_or(x), pb));
+        if t_end.is_some() {
+            break;
+        }
+        k = pa;
+    }
     for (x, y) in candidates {
         if let Some(f) = place_in(c, x, y) {
             return Some(f);
         }
     }
     // 发生在X的火灾 / 位于X
-    let (sa, sb) = doc.sentence_of(e.pos);
+    let (sa, sb) = (sa, doc.sentence_of(e.pos).1);
     for mark in ["位于", "发生在"] {
         if let Some(p) = find_str(&c[..sb], mark, sa) {
             let start = p + mark.chars().count();
@@ -1018,24 +1108,46 @@ fn place_in(c: &[char], x: usize, y: usize) -> Option<Field> {
         return None;
     }
     let mut end = y;
-    for stop in ["发生", "突发", "突然", "又发生", "再次", "引发", "出现", "传出", "因", "由于", "被", "遭"] {
+    for stop in [
+        "发生",
+        "突发",
+        "突然",
+        "又发生",
+        "再次",
+        "引发",
+        "出现",
+        "传出",
+        "因",
+        "由于",
+        "被",
+        "遭",
+        "与另",
+        "与一",
+    ] {
         if let Some(p) = find_str(&c[..y], stop, x) {
             end = end.min(p);
         }
     }
     let mut start = x;
-    // 在X: the place follows 在 (一名工人在车间被…).
+    // 在X: the place follows 在 when what precedes it is a person, not a
+    // place (一名工人在车间被…; but 园区在建的…工地 keeps its head).
     if let Some(p) = find_str(&c[..end], "在", x) {
-        if p > x && p + 1 < end {
+        let before: String = c[x..p].iter().collect();
+        let next = c.get(p + 1).copied().unwrap_or(' ');
+        if p + 1 < end && !"建职岗用营线".contains(next) && (p == x || !place_like(&before)) {
             start = p + 1;
         }
     }
     let raw: String = c[start..end].iter().collect();
     let trimmed = trim_place(&raw);
-    if !place_like(&trimmed) {
+    // Vehicles are not places (一辆开往承德的客车与一辆农用车).
+    if !place_like(&trimmed) || trimmed.contains('辆') {
         return None;
     }
-    let off = raw.find(&trimmed).map(|b| raw[..b].chars().count()).unwrap_or(0);
+    let off = raw
+        .find(&trimmed)
+        .map(|b| raw[..b].chars().count())
+        .unwrap_or(0);
     let s = start + off;
     Some(Field {
         span: Some((s, s + trimmed.chars().count())),
@@ -1044,21 +1156,48 @@ fn place_in(c: &[char], x: usize, y: usize) -> Option<Field> {
 }
 
 const ORG_SUFFIXES: &[&str] = &[
-    "有限责任公司", "有限公司", "股份公司", "公司", "集团", "企业", "煤矿", "矿业", "化工厂", "工厂",
-    "厂", "医院", "学校", "幼儿园", "酒店", "宾馆", "饭店", "商场", "超市", "作坊", "项目部", "合作社",
-    "加油站", "仓库",
+    "有限责任公司",
+    "有限公司",
+    "股份公司",
+    "公司",
+    "集团",
+    "企业",
+    "煤矿",
+    "矿业",
+    "化工厂",
+    "工厂",
+    "厂",
+    "医院",
+    "学校",
+    "幼儿园",
+    "酒店",
+    "宾馆",
+    "饭店",
+    "商场",
+    "超市",
+    "作坊",
+    "项目部",
+    "合作社",
+    "加油站",
+    "仓库",
 ];
 
 fn unit(c: &[char], doc: &Layout, event: Option<usize>) -> Option<Field> {
-    let order: Vec<(usize, usize)> = match event {
-        Some(p) => {
-            let s = doc.sentence_of(p);
-            std::iter::once(s)
-                .chain(doc.sentences.iter().copied().filter(|x| *x != s))
-                .collect()
+    // Where the event is stated (and the headline), not every hospital the
+    // injured were taken to.
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    if let Some(p) = event {
+        let s = doc.sentence_of(p);
+        order.push(s);
+        if let Some(prev) = doc.sentences.iter().copied().rfind(|x| x.1 <= s.0) {
+            order.push(prev);
         }
-        None => doc.sentences.clone(),
-    };
+    } else {
+        order.extend(doc.sentences.iter().copied().take(2));
+    }
+    if let Some(t) = doc.title {
+        order.push(t);
+    }
     for (a, b) in order {
         let mut i = a;
         while i < b {
@@ -1072,7 +1211,7 @@ fn unit(c: &[char], doc: &Layout, event: Option<usize>) -> Option<Field> {
             while s > a && s + 14 > i {
                 let x = c[s - 1];
                 if x.is_whitespace()
-                    || "，。、；：（）()“”\"在于是的了和与及被从向对据位一间家座个处栋幢此该其".contains(x)
+                    || "，。、；：（）()“”\"在于是的了和与及被从向对据位一间家座个处栋幢此该其往至到送".contains(x)
                     || to_ascii_digit(x).is_some()
                 {
                     break;
@@ -1084,6 +1223,15 @@ fn unit(c: &[char], doc: &Layout, event: Option<usize>) -> Option<Field> {
             }
             let name: String = c[s..end].iter().collect();
             let bare = name.chars().count() - suf.chars().count();
+            // 送往…医院, 前往…: a destination.
+            let lead: String = c[s.saturating_sub(3)..s].iter().collect();
+            if ["往", "至", "到", "赴", "送", "进"]
+                .iter()
+                .any(|v| name.contains(v) || lead.ends_with(v))
+            {
+                i = end;
+                continue;
+            }
             // A bare suffix (公司, 厂) names nothing; government bodies are not units.
             if bare >= 1 && !name.contains("政府") && !name.contains("部门") {
                 return Some(Field {
@@ -1124,8 +1272,10 @@ fn number_before(c: &[char], end: usize) -> Option<(usize, Quantity, bool)> {
     if k == end {
         return None;
     }
-    // 数百人, 几十人: no number is stated.
-    if k > 0 && matches!(c[k - 1], '数' | '几') {
+    // 数百人, 几十人: no number is stated; 10^12, 1e12: not a plain number.
+    if k > 0
+        && (matches!(c[k - 1], '数' | '几' | '^' | '×' | '*') || c[k - 1].is_ascii_alphabetic())
+    {
         return None;
     }
     let q = quantity_at(c, k)?;
@@ -1133,7 +1283,9 @@ fn number_before(c: &[char], end: usize) -> Option<(usize, Quantity, bool)> {
         return None;
     }
     let lead: String = c[k.saturating_sub(2)..k].iter().collect();
-    let approx = ["约", "近", "逾", "超过", "大约", "达"].iter().any(|w| lead.ends_with(w));
+    let approx = ["约", "近", "逾", "超过", "大约", "达"]
+        .iter()
+        .any(|w| lead.ends_with(w));
     let approx = approx && !lead.ends_with('达') || q.approximate;
     Some((k, q, approx))
 }
@@ -1189,11 +1341,36 @@ fn counts_for(c: &[char], doc: &Layout, keywords: &[&str], blockers: &[&str]) ->
                     if let Some((s, q, approx)) = number_before(c, k) {
                         let between: String = c[k + 1..p].iter().collect();
                         if !blockers.iter().any(|b| between.contains(b)) {
+                            // N名X及M名Y受伤: the groups of a list add up.
+                            let (mut total, mut s0) = (q.value, s);
+                            while s0 > ca + 1 && "及和与、".contains(c[s0 - 1]) {
+                                let mut j = s0 - 1;
+                                let mut group = None;
+                                while j > ca && s0 - j <= 16 {
+                                    j -= 1;
+                                    if MEASURES.contains(&c[j]) {
+                                        group = number_before(c, j);
+                                        if group.is_some() {
+                                            break;
+                                        }
+                                    }
+                                    if matches!(c[j], '，' | '。' | '；') {
+                                        break;
+                                    }
+                                }
+                                match group {
+                                    Some((gs, gq, _)) => {
+                                        total += gq.value;
+                                        s0 = gs;
+                                    }
+                                    None => break,
+                                }
+                            }
                             best = Some(Hit {
-                                value: q.value,
-                                span: (s, p + kn),
+                                value: total,
+                                span: (s0, p + kn),
                                 approximate: approx,
-                                range: q.range,
+                                range: if total == q.value { q.range } else { None },
                             });
                         }
                         break;
@@ -1208,7 +1385,22 @@ fn counts_for(c: &[char], doc: &Layout, keywords: &[&str], blockers: &[&str]) ->
             // Forward: KEYWORD[了|人数…]N人.
             if best.is_none() {
                 let mut j = p + kn;
-                for skip in ["人数", "人员", "了", "已", "升至", "上升至", "增至", "增加到", "达到", "达", "为", "共", "约", "超过"] {
+                for skip in [
+                    "人数",
+                    "人员",
+                    "了",
+                    "已",
+                    "升至",
+                    "上升至",
+                    "增至",
+                    "增加到",
+                    "达到",
+                    "达",
+                    "为",
+                    "共",
+                    "约",
+                    "超过",
+                ] {
                     if starts_with(c, j, skip) {
                         j += skip.chars().count();
                     }
@@ -1216,6 +1408,18 @@ fn counts_for(c: &[char], doc: &Layout, keywords: &[&str], blockers: &[&str]) ->
                 for skip in ["升至", "上升至", "增至", "达到", "达", "为", "约"] {
                     if starts_with(c, j, skip) {
                         j += skip.chars().count();
+                    }
+                }
+                // 疏散周边群众200余人: a short noun may come first.
+                if quantity_at(c, j).is_none() {
+                    if let Some(n) = (j..(j + 8).min(cb)).find(|&x| {
+                        to_ascii_digit(c[x]).is_some()
+                            || (is_chinese_numeral_char(c[x]) && c[x] != '万')
+                    }) {
+                        let gap: String = c[j..n].iter().collect();
+                        if !gap.contains(['，', '。', '的']) || gap.ends_with('的') {
+                            j = n;
+                        }
                     }
                 }
                 if j < cb {
@@ -1245,9 +1449,20 @@ fn counts_for(c: &[char], doc: &Layout, keywords: &[&str], blockers: &[&str]) ->
 fn statistical(c: &[char], doc: &Layout, p: usize) -> bool {
     let (a, b) = doc.sentence_of(p);
     let s: String = c[a..b].iter().collect();
-    ["近几年", "近年来", "去年", "今年以来", "累计", "同比", "全年", "近3年", "近三年", "历年"]
-        .iter()
-        .any(|w| s.contains(w))
+    [
+        "近几年",
+        "近年来",
+        "去年",
+        "今年以来",
+        "累计",
+        "同比",
+        "全年",
+        "近3年",
+        "近三年",
+        "历年",
+    ]
+    .iter()
+    .any(|w| s.contains(w))
 }
 
 /// `二死二伤`, `1死7伤`, `一死一伤`: (deaths, injuries).
@@ -1285,8 +1500,37 @@ fn compact_casualties(c: &[char], doc: &Layout) -> Vec<(Hit, Option<Hit>)> {
     out
 }
 
-/// One person named in the clause before a death word (一名工人…死亡, 致周某当场死亡).
-fn singular_before(c: &[char], p: usize) -> Option<(usize, usize)> {
+/// Nouns for one person in news reports.
+const PERSONS: &[&str] = &[
+    "男子",
+    "女子",
+    "女孩",
+    "男孩",
+    "老人",
+    "儿童",
+    "司机",
+    "驾驶员",
+    "工人",
+    "乘客",
+    "行人",
+    "妇女",
+    "学生",
+    "民工",
+    "老太",
+    "老汉",
+    "孩子",
+    "员工",
+    "职工",
+    "住户",
+    "村民",
+    "女士",
+    "先生",
+];
+
+/// One person named before a casualty word: 一名工人…死亡 (same clause),
+/// 致周某当场死亡, or 一骑自行车女孩…，女孩不幸身亡 (the person introduced
+/// with 一 earlier in the sentence).
+fn singular_before(c: &[char], doc: &Layout, p: usize) -> Option<(usize, usize)> {
     let (a, _) = clause_range(c, p);
     let lead: String = c[a..p].iter().collect();
     for w in ["一名", "一位", "一个", "1名", "1位"] {
@@ -1302,6 +1546,23 @@ fn singular_before(c: &[char], p: usize) -> Option<(usize, usize)> {
             return Some((a + k - 1, p));
         }
     }
+    let (sa, _) = doc.sentence_of(p);
+    let sentence: String = c[sa..p].iter().collect();
+    for person in PERSONS {
+        if !lead.contains(person) {
+            continue;
+        }
+        let first = sentence.find(person)?;
+        let before: Vec<char> = sentence[..first].chars().collect();
+        let window: String = before[before.len().saturating_sub(6)..].iter().collect();
+        if window.contains('一')
+            && !window.contains("一辆")
+            && !window.contains("一些")
+            && !window.contains("一批")
+        {
+            return Some((sa + before.len().saturating_sub(6), p));
+        }
+    }
     None
 }
 
@@ -1310,10 +1571,21 @@ fn max_hit(hits: &[Hit]) -> Option<&Hit> {
 }
 
 const DEATH_WORDS: &[&str] = &[
-    "死亡", "遇难", "丧生", "身亡", "罹难", "殒命", "丧命", "遇害", "死者", "尸体", "溺亡", "坠亡", "亡",
+    "死亡", "遇难", "丧生", "身亡", "罹难", "殒命", "丧命", "遇害", "死者", "尸体", "溺亡", "坠亡",
+    "亡",
 ];
 const INJURY_WORDS: &[&str] = &[
-    "受伤", "伤员", "受伤人员", "不同程度受伤", "烧伤", "摔伤", "砸伤", "伤者",
+    "受伤",
+    "伤员",
+    "受伤人员",
+    "不同程度受伤",
+    "烧伤",
+    "摔伤",
+    "砸伤",
+    "伤者",
+    "坠伤",
+    "跌伤",
+    "烫伤",
 ];
 const SERIOUS_WORDS: &[&str] = &["重伤", "受重伤", "急性工业中毒", "急性中毒", "重度烧伤"];
 const LIGHT_WORDS: &[&str] = &["轻伤", "受轻伤", "轻微伤"];
@@ -1324,6 +1596,8 @@ const CASUALTY_BLOCKERS: &[&str] = &[
 fn counts(c: &[char], doc: &Layout, inc: &mut Incident) {
     let blockers = CASUALTY_BLOCKERS;
     let mut deaths = counts_for(c, doc, DEATH_WORDS, blockers);
+    let serious = counts_for(c, doc, SERIOUS_WORDS, blockers);
+    let light = counts_for(c, doc, LIGHT_WORDS, blockers);
     let mut injuries = counts_for(c, doc, INJURY_WORDS, blockers);
     for (d, i) in compact_casualties(c, doc) {
         deaths.push(d);
@@ -1331,8 +1605,6 @@ fn counts(c: &[char], doc: &Layout, inc: &mut Incident) {
             injuries.push(i);
         }
     }
-    let serious = counts_for(c, doc, SERIOUS_WORDS, blockers);
-    let light = counts_for(c, doc, LIGHT_WORDS, blockers);
     let missing = counts_for(c, doc, &["失踪", "下落不明", "失联"], blockers);
     let trapped = counts_for(c, doc, &["被困", "被卡", "围困", "困在"], blockers);
     let evacuated = counts_for(c, doc, &["紧急转移", "转移", "疏散", "撤离"], blockers);
@@ -1342,7 +1614,10 @@ fn counts(c: &[char], doc: &Layout, inc: &mut Incident) {
         for h in hs.iter() {
             let lead: String = c[h.span.0.saturating_sub(1)..h.span.0].iter().collect();
             if lead == "负" || lead == "-" {
-                inc.warnings.push(format!("{name}人数为负数（“{}”），已忽略", slice(c, h.span)));
+                inc.warnings.push(format!(
+                    "{name}人数为负数（“{}”），已忽略",
+                    slice(c, h.span)
+                ));
             }
         }
     }
@@ -1353,27 +1628,35 @@ fn counts(c: &[char], doc: &Layout, inc: &mut Incident) {
     deaths.retain(|h| !negative(h));
     injuries.retain(|h| !negative(h));
 
-    // Singular deaths (一名工人…死亡) when no number is stated.
-    if deaths.is_empty() {
-        for kw in ["死亡", "身亡", "遇难"] {
+    // One person (一名工人…死亡) when no number is stated.
+    let singular = |words: &[&str]| -> Vec<Hit> {
+        let mut out = Vec::new();
+        for kw in words {
+            let n = kw.chars().count();
             let mut from = 0;
             while let Some(p) = find_str(c, kw, from) {
-                from = p + 2;
-                if doc.masked[p] || statistical(c, doc, p) {
+                from = p + n;
+                if (doc.masked[p] && !doc.in_title(p)) || statistical(c, doc, p) {
                     continue;
                 }
-                if let Some(span) = singular_before(c, p) {
-                    deaths.push(Hit {
+                if let Some(span) = singular_before(c, doc, p) {
+                    out.push(Hit {
                         value: 1.0,
-                        span: (span.0, p + 2),
+                        span: (span.0, p + n),
                         approximate: false,
                         range: None,
                     });
                 }
             }
         }
+        out
+    };
+    if deaths.is_empty() {
+        deaths = singular(&["死亡", "身亡", "遇难", "丧生"]);
     }
-
+    if injuries.is_empty() && serious.is_empty() && light.is_empty() {
+        injuries = singular(&["受伤", "坠伤", "摔伤", "烧伤", "烫伤", "砸伤", "跌伤"]);
+    }
     inc.deaths = max_hit(&deaths).map(|h| h.count(c));
     inc.serious_injuries = max_hit(&serious).map(|h| h.count(c));
     let total = max_hit(&injuries).map(|h| h.count(c));
@@ -1423,7 +1706,13 @@ fn counts(c: &[char], doc: &Layout, inc: &mut Incident) {
         "没有人员伤亡的报道",
         "暂无人员伤亡",
     ];
-    let none_deaths = ["无人死亡", "无人员死亡", "未造成人员死亡", "没有人员死亡", "未造成死亡"];
+    let none_deaths = [
+        "无人死亡",
+        "无人员死亡",
+        "未造成人员死亡",
+        "没有人员死亡",
+        "未造成死亡",
+    ];
     let none_injuries = ["无人受伤", "无人员受伤", "未造成人员受伤", "没有人员受伤"];
     let stated = |words: &[&str]| -> Option<(usize, usize)> {
         words.iter().find_map(|w| {
@@ -1450,7 +1739,8 @@ fn counts(c: &[char], doc: &Layout, inc: &mut Incident) {
         if inc.deaths.is_none() {
             inc.deaths = Some(zero(sp));
         } else if inc.deaths.as_ref().is_some_and(|d| d.value > 0) {
-            inc.warnings.push(format!("文中既称“{}”又报有人员死亡，请核实", slice(c, sp)));
+            inc.warnings
+                .push(format!("文中既称“{}”又报有人员死亡，请核实", slice(c, sp)));
         }
         if inc.injuries.is_none() {
             inc.injuries = Some(zero(sp));
@@ -1472,7 +1762,8 @@ fn counts(c: &[char], doc: &Layout, inc: &mut Incident) {
         ("失踪", &inc.missing),
     ] {
         if v.as_ref().is_some_and(|x| x.value > 1_000_000) {
-            inc.warnings.push(format!("{name}人数超过一百万，明显不合理，请核实"));
+            inc.warnings
+                .push(format!("{name}人数超过一百万，明显不合理，请核实"));
         }
     }
 }
@@ -1517,6 +1808,11 @@ fn loss(c: &[char], doc: &Layout, warnings: &mut Vec<String>) -> Option<Amount> 
             }
         }
     }
+    if c.iter().any(|x| matches!(x, '^' | '×')) && found.is_empty() {
+        warnings.push(
+            "经济损失的数值写法（如科学记数法）无法识别，请以阿拉伯数字或“万元”“亿元”填写".into(),
+        );
+    }
     for (_, a) in &found {
         if a.value < 0.0 || a.value > 1e12 {
             warnings.push(format!("经济损失“{}”明显不合理，请核实", a.text));
@@ -1554,7 +1850,10 @@ fn money_at(c: &[char], j: usize, from: usize) -> Option<Amount> {
         return None;
     }
     let lead: String = c[from..j].iter().collect();
-    let approx = q.approximate || ["约", "近", "逾", "超过", "估计"].iter().any(|w| lead.contains(w));
+    let approx = q.approximate
+        || ["约", "近", "逾", "超过", "估计"]
+            .iter()
+            .any(|w| lead.contains(w));
     let mut end = e + 1;
     if c.get(end) == Some(&'钱') {
         end += 1;
@@ -1567,29 +1866,32 @@ fn money_at(c: &[char], j: usize, from: usize) -> Option<Amount> {
     })
 }
 
-/// An amount whose 元 is at `k`.
+/// An amount whose 元 is at `k` (1200万元, 1.2亿元).
 fn money_ending(c: &[char], k: usize) -> Option<Amount> {
-    let mut m = k;
-    let mut mult = 1.0;
-    if m > 0 && c[m - 1] == '万' {
-        mult = 1e4;
-        m -= 1;
-    } else if m > 0 && c[m - 1] == '亿' {
-        mult = 1e8;
-        m -= 1;
-    }
-    let (s, q, approx) = number_before(c, m)?;
+    let (s, q, approx) = number_before(c, k)?;
     Some(Amount {
-        value: q.value * mult,
+        value: q.value,
         span: Some((s, k + 1)),
         text: c[s..k + 1].iter().collect(),
         approximate: approx,
     })
 }
 
-fn cause(c: &[char], doc: &Layout, event: Option<&Occurrence>, warnings: &mut Vec<String>) -> Option<Field> {
+fn cause(
+    c: &[char],
+    doc: &Layout,
+    event: Option<&Occurrence>,
+    warnings: &mut Vec<String>,
+) -> Option<Field> {
     let body_text: String = c.iter().collect();
-    for w in ["原因正在调查", "原因尚在调查", "原因仍在调查", "原因正在进一步", "原因还在调查", "原因正在核查"] {
+    for w in [
+        "原因正在调查",
+        "原因尚在调查",
+        "原因仍在调查",
+        "原因正在进一步",
+        "原因还在调查",
+        "原因正在核查",
+    ] {
         if body_text.contains(w) {
             warnings.push("事故原因正在调查中".into());
             break;
@@ -1599,10 +1901,7 @@ fn cause(c: &[char], doc: &Layout, event: Option<&Occurrence>, warnings: &mut Ve
     if let Some(e) = event {
         let (ca, _) = clause_range(c, e.pos);
         if let Some(p) = find_str(&c[..e.pos], "因", ca) {
-            let mut end = e.pos;
-            if c.get(end - 1) == Some(&'而') {
-                end -= 1;
-            }
+            let end = trim_end_at(c, p + 1, e.pos, &["而", "引发", "引起", "导致", "造成"]);
             if end > p + 1 {
                 return Some(field(c, p + 1, end));
             }
@@ -1610,7 +1909,16 @@ fn cause(c: &[char], doc: &Layout, event: Option<&Occurrence>, warnings: &mut Ve
         // An earlier cause trigger in the same clause (天然气罐爆炸).
     }
     // 原因为/是/系 X
-    for mark in ["原因为", "原因是", "原因系", "起因是", "系因", "疑因", "初步认定", "初步判断"] {
+    for mark in [
+        "原因为",
+        "原因是",
+        "原因系",
+        "起因是",
+        "系因",
+        "疑因",
+        "初步认定",
+        "初步判断",
+    ] {
         let mut from = 0;
         while let Some(p) = find_str(c, mark, from) {
             from = p + 1;
@@ -1623,22 +1931,39 @@ fn cause(c: &[char], doc: &Layout, event: Option<&Occurrence>, warnings: &mut Ve
                 e += 1;
             }
             let txt: String = c[s..e].iter().collect();
-            if txt.contains("调查") && !txt.contains("与") {
+            if txt.contains("调查") || txt.starts_with('否') {
                 continue;
             }
             if e > s + 1 {
                 let e = trim_end_at(c, s, e, &["造成", "所致", "导致", "引起", "引发", "的"]);
+                if e <= s {
+                    continue;
+                }
+                // …可能与X有关: the cause is X.
+                if let (Some(p), Some(q)) =
+                    (find_str(&c[..e], "可能与", s), find_str(&c[..e], "有关", s))
+                {
+                    if q > p + 3 {
+                        return Some(field(c, p + 3, q));
+                    }
+                }
                 return Some(field(c, s, e));
             }
         }
     }
     // 可能与X有关
-    if let Some(p) = find_str(c, "与", 0).filter(|p| find_str(c, "有关", *p).is_some_and(|q| q - p < 20)) {
-        if let Some(q) = find_str(c, "有关", p) {
-            let lead: String = c[p.saturating_sub(4)..p].iter().collect();
-            if lead.contains("可能") || lead.contains("或") || lead.contains("疑") {
-                return Some(field(c, p.saturating_sub(2).max(clause_range(c, p).0), q + 2));
-            }
+    let mut from = 0;
+    while let Some(p) = find_str(c, "与", from) {
+        from = p + 1;
+        let Some(q) = find_str(c, "有关", p).filter(|q| q - p < 20) else {
+            continue;
+        };
+        let lead: String = c[p.saturating_sub(4)..p].iter().collect();
+        if (lead.contains("可能") || lead.contains('或') || lead.contains('疑'))
+            && !lead.contains('否')
+            && q > p + 1
+        {
+            return Some(field(c, p + 1, q));
         }
     }
     // 是由X引起的
@@ -1667,7 +1992,7 @@ fn trim_end_at(c: &[char], s: usize, e: usize, words: &[&str]) -> usize {
             end = s + t.chars().count();
         }
     }
-    end.max(s + 1)
+    end
 }
 
 fn field(c: &[char], a: usize, b: usize) -> Field {
@@ -1721,14 +2046,7 @@ fn measures(c: &[char], doc: &Layout, event: Option<usize>) -> Vec<Field> {
 // ---------------------------------------------------------------------------
 
 fn starts_with(c: &[char], i: usize, w: &str) -> bool {
-    let mut k = i;
-    for ch in w.chars() {
-        if c.get(k) != Some(&ch) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+    (i..).zip(w.chars()).all(|(k, ch)| c.get(k) == Some(&ch))
 }
 
 fn find_str(c: &[char], w: &str, from: usize) -> Option<usize> {
@@ -1766,7 +2084,10 @@ mod tests {
         assert_eq!(injuries("两车追尾当场1死7伤"), Some(7));
         assert_eq!(deaths("面包车内８名乘客全部死亡"), Some(8));
         assert_eq!(deaths("一名工人在车间被机器卷入死亡，另有2人轻伤"), Some(1));
-        assert_eq!(injuries("一名工人在车间被机器卷入死亡，另有2人轻伤"), Some(2));
+        assert_eq!(
+            injuries("一名工人在车间被机器卷入死亡，另有2人轻伤"),
+            Some(2)
+        );
         assert_eq!(deaths("发现店内有5名死者"), Some(5));
         assert_eq!(deaths("火灾已造成12人死亡。又找到一名遇难群众"), Some(12));
         assert_eq!(deaths("某仓库起火，无人员伤亡"), Some(0));
@@ -1795,7 +2116,10 @@ mod tests {
         assert_eq!(i.serious_injuries.map(|c| c.value), Some(100));
         assert_eq!(i.deaths.map(|c| c.value), Some(0));
         // Statistics about other incidents do not count.
-        assert_eq!(deaths("近3年已有5名环卫工人死于交通事故，近三年共有9人死亡"), None);
+        assert_eq!(
+            deaths("近3年已有5名环卫工人死于交通事故，近三年共有9人死亡"),
+            None
+        );
         // Evacuation.
         let i = extract("某化工企业压力管道发生有毒介质泄漏，周边约2万名居民紧急转移，无人员伤亡");
         let e = i.evacuated.unwrap();
@@ -1806,7 +2130,11 @@ mod tests {
 
     #[test]
     fn money() {
-        let l = |t: &str| extract(t).direct_loss_yuan.map(|a| (a.value, a.approximate));
+        let l = |t: &str| {
+            extract(t)
+                .direct_loss_yuan
+                .map(|a| (a.value, a.approximate))
+        };
         assert_eq!(l("直接经济损失约999万元"), Some((9_990_000.0, true)));
         assert_eq!(l("直接经济损失1.2亿元"), Some((1.2e8, false)));
         assert_eq!(l("造成直接经济损失约3000万元"), Some((3e7, true)));
@@ -1830,8 +2158,14 @@ mod tests {
     fn news_report_time_and_place() {
         let t = "# 俄西伯利亚一民宅火灾致7人死亡\n\n2014年03月31日 14:22:00\n\n新华网莫斯科３月３１日电（记者曹妍）俄罗斯西伯利亚西部秋明州一座私人住宅３月３１日因天然气罐爆炸而起火，导致７人死亡，其中包括５名儿童。\n\n此外，火灾还导致２名女性受伤。";
         let i = extract(t);
-        assert_eq!(i.event_type.as_ref().map(|e| e.value.as_str()), Some("火灾"));
-        assert_eq!(i.time.as_ref().map(|x| x.value.as_str()), Some("３月３１日"));
+        assert_eq!(
+            i.event_type.as_ref().map(|e| e.value.as_str()),
+            Some("火灾")
+        );
+        assert_eq!(
+            i.time.as_ref().map(|x| x.value.as_str()),
+            Some("３月３１日")
+        );
         assert_eq!(
             i.time.as_ref().and_then(|x| x.normalized.as_deref()),
             Some("2014-03-31")
@@ -1842,7 +2176,10 @@ mod tests {
         );
         assert_eq!(i.deaths.as_ref().map(|c| c.value), Some(7));
         assert_eq!(i.injuries.as_ref().map(|c| c.value), Some(2));
-        assert_eq!(i.cause.as_ref().map(|x| x.value.as_str()), Some("天然气罐爆炸"));
+        assert_eq!(
+            i.cause.as_ref().map(|x| x.value.as_str()),
+            Some("天然气罐爆炸")
+        );
         // Spans point at the text.
         let chars: Vec<char> = t.chars().collect();
         let (a, b) = i.deaths.unwrap().span.unwrap();
@@ -1870,7 +2207,10 @@ mod tests {
         let time = i.time.unwrap();
         assert_eq!(time.value, "昨日清晨７时许");
         assert_eq!(time.normalized.as_deref(), Some("2008-06-06T07:00"));
-        assert_eq!(i.location.map(|l| l.value), Some("新３１２国道锡沪路段".into()));
+        assert_eq!(
+            i.location.map(|l| l.value),
+            Some("新３１２国道锡沪路段".into())
+        );
         assert_eq!(i.event_type.map(|e| e.value), Some("交通事故".into()));
         assert_eq!(i.injuries.map(|c| c.value), Some(7));
         let i = extract("2014-04-07 03:45:00\n据中新社电据多名网友爆料，6日凌晨丽江束河古镇发生火灾，起火点位于四方街往完小方向。");
@@ -1884,27 +2224,50 @@ mod tests {
     fn short_duty_notes() {
         let i = extract("某纸业公司造纸车间发生有限空间中毒窒息事故，造成5人死亡");
         assert_eq!(i.unit.map(|u| u.value), Some("某纸业公司".into()));
-        assert_eq!(i.location.map(|u| u.value), Some("某纸业公司造纸车间".into()));
+        assert_eq!(
+            i.location.map(|u| u.value),
+            Some("某纸业公司造纸车间".into())
+        );
         let i = extract("某林区因雷击引发森林火灾，过火面积约300公顷，无人员伤亡");
         let e = i.event_type.unwrap();
-        assert_eq!((e.value.as_str(), e.concept.as_str()), ("火灾", "ForestGrasslandFire"));
+        assert_eq!(
+            (e.value.as_str(), e.concept.as_str()),
+            ("火灾", "ForestGrasslandFire")
+        );
         assert_eq!(i.cause.map(|c| c.value), Some("雷击".into()));
         let i = extract("某居民楼一户人家自用液化气罐泄漏爆炸，造成1名住户死亡");
         assert_eq!(i.event_type.map(|e| e.value), Some("爆炸".into()));
         assert_eq!(i.deaths.map(|c| c.value), Some(1));
-        let i = extract("今天下午3点20分，某区一化工厂仓库发生火灾，3人被困，已疏散周边群众200余人。");
+        let i =
+            extract("今天下午3点20分，某区一化工厂仓库发生火灾，3人被困，已疏散周边群众200余人。");
         assert_eq!(i.time.map(|t| t.value), Some("今天下午3点20分".into()));
         assert_eq!(i.trapped.map(|c| c.value), Some(3));
-        assert_eq!(i.evacuated.map(|c| (c.value, c.approximate)), Some((200, true)));
+        assert_eq!(
+            i.evacuated.map(|c| (c.value, c.approximate)),
+            Some((200, true))
+        );
         assert!(extract("").is_empty());
         assert!(extract("hello world").is_empty());
     }
 
     #[test]
     fn dates() {
-        let d = Date { y: 2024, m: 3, d: 1 };
+        let d = Date {
+            y: 2024,
+            m: 3,
+            d: 1,
+        };
         assert_eq!(d.plus(-1).iso(), "2024-02-29");
-        assert_eq!(Date { y: 2023, m: 12, d: 31 }.plus(1).iso(), "2024-01-01");
+        assert_eq!(
+            Date {
+                y: 2023,
+                m: 12,
+                d: 31
+            }
+            .plus(1)
+            .iso(),
+            "2024-01-01"
+        );
         assert!(Date::valid(2023, 2, 29).is_none());
     }
 }

@@ -78,7 +78,11 @@ pub struct PlanFacts {
 
 fn ev(u: &Unit, text: &str) -> Evidence {
     let t = text.trim();
-    let off = u.text.find(t).map(|b| u.text[..b].chars().count()).unwrap_or(0);
+    let off = u
+        .text
+        .find(t)
+        .map(|b| u.text[..b].chars().count())
+        .unwrap_or(0);
     Evidence {
         unit: u.id.clone(),
         span: (u.span.0 + off, u.span.0 + off + t.chars().count()),
@@ -106,7 +110,7 @@ fn unlabel(s: &str) -> String {
     t.to_string()
 }
 
-fn children<'a>(doc: &'a Document, i: usize) -> Vec<&'a Unit> {
+fn children(doc: &Document, i: usize) -> Vec<&Unit> {
     doc.units.iter().filter(|u| u.parent == Some(i)).collect()
 }
 
@@ -223,7 +227,10 @@ fn condition(u: &Unit, text: &str) -> Option<LevelCondition> {
 
 /// Splits a condition sentence into alternatives (或者 between two events).
 fn alternatives(u: &Unit, cond: &str) -> Vec<LevelCondition> {
-    let parts: Vec<&str> = cond.split("，或者").flat_map(|p| p.split("或者发生")).collect();
+    let parts: Vec<&str> = cond
+        .split("，或者")
+        .flat_map(|p| p.split("或者发生"))
+        .collect();
     let mut out = Vec::new();
     for p in parts {
         // 暴雨蓝色预警或者台风蓝色预警: both colours, split on 或者 when each side names a warning.
@@ -243,7 +250,13 @@ pub fn extract(doc: &Document) -> PlanFacts {
     for (i, u) in doc.units.iter().enumerate() {
         let heading = u.heading.as_deref().unwrap_or("");
         if f.scope.is_none() && heading.contains("适用范围") {
-            let body = u.text.splitn(2, '\n').nth(1).unwrap_or("").trim().to_string();
+            let body = u
+                .text
+                .split_once('\n')
+                .map(|x| x.1)
+                .unwrap_or("")
+                .trim()
+                .to_string();
             if !body.is_empty() {
                 f.scope = Some(ev(u, &body));
             }
@@ -255,7 +268,9 @@ pub fn extract(doc: &Document) -> PlanFacts {
                 let Some((p, level)) = activated_level(sent) else {
                     continue;
                 };
-                let cond = unlabel(&sent[..p]).trim_end_matches(['，', '时']).to_string();
+                let cond = unlabel(&sent[..p])
+                    .trim_end_matches(['，', '时'])
+                    .to_string();
                 let cond = cond.trim_end_matches('时').to_string();
                 let conditions = if cond.contains("下列") {
                     children(doc, i)
@@ -271,7 +286,9 @@ pub fn extract(doc: &Document) -> PlanFacts {
                 let command = u
                     .text
                     .split(['。', '\n'])
-                    .find(|s| s.contains("组织指挥") || s.contains("统一指挥") || s.contains("指挥下"))
+                    .find(|s| {
+                        s.contains("组织指挥") || s.contains("统一指挥") || s.contains("指挥下")
+                    })
                     .map(|s| ev(u, s));
                 f.levels.push(PlanLevel {
                     ev: ev(u, sent),
@@ -282,10 +299,19 @@ pub fn extract(doc: &Document) -> PlanFacts {
             }
         }
         // Actions: items of sections about measures.
-        if heading.contains("处置措施") || heading.contains("应急处置") || heading.contains("先期处置") {
+        if heading.contains("处置措施")
+            || heading.contains("应急处置")
+            || heading.contains("先期处置")
+        {
             let kids = children(doc, i);
             if kids.is_empty() {
-                let body = u.text.splitn(2, '\n').nth(1).unwrap_or("").trim().to_string();
+                let body = u
+                    .text
+                    .split_once('\n')
+                    .map(|x| x.1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
                 for s in body.split('。').filter(|s| s.chars().count() >= 6) {
                     f.actions.push(action(u, s));
                 }
@@ -319,7 +345,7 @@ pub fn extract(doc: &Document) -> PlanFacts {
                     continue;
                 }
                 let role = clause[..a].trim();
-                let role = role.rsplit(['，', '（', '('] ).next().unwrap_or(role).trim();
+                let role = role.rsplit(['，', '（', '(']).next().unwrap_or(role).trim();
                 let holder = clause[a + '由'.len_utf8()..b].trim();
                 if (2..=10).contains(&role.chars().count())
                     && (role.ends_with("指挥") || role.ends_with("主任") || role.ends_with("组长"))
@@ -361,10 +387,15 @@ pub fn department_roles(text: &str) -> (Vec<String>, Vec<String>) {
             let mut rest = text;
             while let Some(i) = rest.find(key) {
                 let after = rest[i + key.len()..].trim_start_matches(['：', ':', ' ', '\u{3000}']);
-                let end = after.find(['）', ')', '。', '\n', '；', ';']).unwrap_or(after.len());
+                let end = after
+                    .find(['）', ')', '。', '\n', '；', ';'])
+                    .unwrap_or(after.len());
                 for name in after[..end].split(['、', '，', ',', '/', ' ']) {
                     let name = name.trim();
-                    if !name.is_empty() && name.chars().count() <= 20 && !out.iter().any(|o| o == name) {
+                    if !name.is_empty()
+                        && name.chars().count() <= 20
+                        && !out.iter().any(|o| o == name)
+                    {
                         out.push(name.to_string());
                     }
                 }
@@ -374,7 +405,14 @@ pub fn department_roles(text: &str) -> (Vec<String>, Vec<String>) {
         out
     };
     (
-        grab(&["牵头部门", "牵头单位", "责任部门", "责任单位", "责任科室", "承办部门"]),
+        grab(&[
+            "牵头部门",
+            "牵头单位",
+            "责任部门",
+            "责任单位",
+            "责任科室",
+            "承办部门",
+        ]),
         grab(&["配合部门", "配合单位", "协办部门"]),
     )
 }
@@ -382,7 +420,12 @@ pub fn department_roles(text: &str) -> (Vec<String>, Vec<String>) {
 /// A unit's own text: without the text of its child units.
 fn own_text(doc: &Document, i: usize) -> String {
     let u = &doc.units[i];
-    let kids: Vec<(usize, usize)> = doc.units.iter().filter(|k| k.parent == Some(i)).map(|k| k.span).collect();
+    let kids: Vec<(usize, usize)> = doc
+        .units
+        .iter()
+        .filter(|k| k.parent == Some(i))
+        .map(|k| k.span)
+        .collect();
     if kids.is_empty() {
         return u.text.clone();
     }
@@ -403,11 +446,17 @@ mod tests {
 
     #[test]
     fn levels_and_grades() {
-        assert_eq!(activated_level("发生较大事故，启动三级响应"), Some(("发生较大事故，".len(), 3)));
+        assert_eq!(
+            activated_level("发生较大事故，启动三级响应"),
+            Some(("发生较大事故，".len(), 3))
+        );
         assert_eq!(activated_level("启动Ⅱ级应急响应").map(|x| x.1), Some(2));
         assert_eq!(activated_level("启动IV级响应").map(|x| x.1), Some(4));
         assert_eq!(activated_level("启动应急预案"), None);
-        assert_eq!(grades_in("发生较大及以上事故"), (vec!["Larger".to_string()], true));
+        assert_eq!(
+            grades_in("发生较大及以上事故"),
+            (vec!["Larger".to_string()], true)
+        );
         assert_eq!(grades_in("发生较大洪涝灾害").0, vec!["Larger".to_string()]);
         assert!(grades_in("存在重大事故隐患").0.is_empty());
         assert!(grades_in("一般不得").0.is_empty());
@@ -416,7 +465,8 @@ mod tests {
 
     #[test]
     fn roles_of_departments() {
-        let (l, s) = department_roles("（牵头部门：区消防救援支队；配合部门：区卫生健康委、事发地街镇）");
+        let (l, s) =
+            department_roles("（牵头部门：区消防救援支队；配合部门：区卫生健康委、事发地街镇）");
         assert_eq!(l, vec!["区消防救援支队"]);
         assert_eq!(s, vec!["区卫生健康委", "事发地街镇"]);
     }

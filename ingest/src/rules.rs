@@ -58,14 +58,7 @@ fn s(c: &[char]) -> String {
 }
 
 fn starts(c: &[char], i: usize, w: &str) -> bool {
-    let mut k = i;
-    for ch in w.chars() {
-        if c.get(k) != Some(&ch) {
-            return false;
-        }
-        k += 1;
-    }
-    true
+    (i..).zip(w.chars()).all(|(k, ch)| c.get(k) == Some(&ch))
 }
 
 fn find(c: &[char], w: &str, from: usize) -> Option<usize> {
@@ -112,7 +105,11 @@ pub(crate) fn thresholds_in(c: &[char], unit_id: &str, offset: usize) -> Vec<Thr
     let mut out = Vec::new();
     let mut i = 0;
     while i < c.len() {
-        if i > 0 && (to_ascii_digit(c[i - 1]).is_some() || is_chinese_numeral_char(c[i - 1]) || c[i - 1] == '.') {
+        if i > 0
+            && (to_ascii_digit(c[i - 1]).is_some()
+                || is_chinese_numeral_char(c[i - 1])
+                || c[i - 1] == '.')
+        {
             i += 1;
             continue;
         }
@@ -150,12 +147,17 @@ pub(crate) fn thresholds_in(c: &[char], unit_id: &str, offset: usize) -> Vec<Thr
             _ if tail.starts_with("重伤") => "serious_injuries",
             _ if tail.starts_with("受伤") || tail.starts_with("轻伤") => "injuries",
             _ if tail.starts_with("直接经济损失") => "direct_loss",
-            _ if tail.starts_with("转移") || tail.starts_with("疏散") || tail.starts_with("撤离") => {
+            _ if tail.starts_with("转移")
+                || tail.starts_with("疏散")
+                || tail.starts_with("撤离") =>
+            {
                 "evacuated"
             }
             "person" if lead.contains("被困") => "trapped",
             "person" if lead.contains("滞留") => "stranded",
-            "person" if lead.contains("疏散") || lead.contains("转移") || lead.contains("撤离") => "evacuated",
+            "person" if lead.contains("疏散") || lead.contains("转移") || lead.contains("撤离") => {
+                "evacuated"
+            }
             "person" => "persons",
             _ => "amount",
         };
@@ -237,7 +239,9 @@ fn condition_of(part: &[char], ths: &[Threshold], offset: usize) -> Option<Strin
     let mut keep: Vec<bool> = vec![true; part.len()];
     for t in ths {
         let (a, b) = (t.ev.span.0 - offset, t.ev.span.1 - offset);
-        keep[a.min(part.len())..b.min(part.len())].iter_mut().for_each(|k| *k = false);
+        keep[a.min(part.len())..b.min(part.len())]
+            .iter_mut()
+            .for_each(|k| *k = false);
     }
     // Parenthetical notes (包括急性工业中毒，下同) are not conditions.
     let mut depth = 0;
@@ -309,9 +313,18 @@ pub(crate) enum Scope {
 pub(crate) fn counting_scope(sentence: &str) -> Scope {
     if sentence.contains("本章") {
         Scope::Chapter
-    } else if ["本条例", "本规定", "本办法", "本法", "本表", "本预案", "本标准", "本细则"]
-        .iter()
-        .any(|w| sentence.contains(w))
+    } else if [
+        "本条例",
+        "本规定",
+        "本办法",
+        "本法",
+        "本表",
+        "本预案",
+        "本标准",
+        "本细则",
+    ]
+    .iter()
+    .any(|w| sentence.contains(w))
     {
         Scope::Document
     } else {
@@ -335,10 +348,21 @@ pub(crate) fn chapter_of(doc: &Document, unit_id: &str) -> Option<usize> {
 pub(crate) fn definitions(unit: &Unit, start: usize, sent: &[char]) -> Option<Definition> {
     let p = find(sent, "所称", 0)?;
     let lead = s(&sent[..p]);
-    if !["本条例", "本法", "本规定", "本办法", "本细则", "本标准", "本预案"]
-        .iter()
-        .any(|w| lead.trim_start_matches(|c: char| !c.is_alphanumeric() || c.is_ascii_digit()).ends_with(w) || lead.ends_with(w))
-    {
+    if ![
+        "本条例",
+        "本法",
+        "本规定",
+        "本办法",
+        "本细则",
+        "本标准",
+        "本预案",
+    ]
+    .iter()
+    .any(|w| {
+        lead.trim_start_matches(|c: char| !c.is_alphanumeric() || c.is_ascii_digit())
+            .ends_with(w)
+            || lead.ends_with(w)
+    }) {
         return None;
     }
     let q = find(sent, "是指", p).or_else(|| find(sent, "包括", p))?;
@@ -353,7 +377,9 @@ pub(crate) fn definitions(unit: &Unit, start: usize, sent: &[char]) -> Option<De
         return None;
     }
     let body_start = q + 2;
-    let text = s(&sent[body_start..]).trim_end_matches(['。', '；']).to_string();
+    let text = s(&sent[body_start..])
+        .trim_end_matches(['。', '；'])
+        .to_string();
     // A list definition: the members after the last 的 (…危险性较大的锅炉、压力容器…).
     let list_part = match text.rfind('的') {
         Some(b) => &text[b + '的'.len_utf8()..],
@@ -420,7 +446,17 @@ pub(crate) fn grades_named(text: &str) -> Vec<String> {
 }
 
 fn is_government(s: &str) -> bool {
-    ["政府", "部门", "国务院", "监察机构", "监管机构", "机关", "总局"].iter().any(|w| s.contains(w))
+    [
+        "政府",
+        "部门",
+        "国务院",
+        "监察机构",
+        "监管机构",
+        "机关",
+        "总局",
+    ]
+    .iter()
+    .any(|w| s.contains(w))
 }
 
 /// Reads a sentence as a reporting duty. `lead` is the article lead when the
@@ -432,13 +468,23 @@ pub(crate) fn reporting_duty(
     lead: Option<&ReportingDuty>,
 ) -> Option<ReportingDuty> {
     let text = s(sent);
-    if !["报告", "上报", "报送", "补报", "续报"].iter().any(|w| text.contains(w)) {
+    if !["报告", "上报", "报送", "补报", "续报"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
         return None;
     }
     // Reports about something else (报告制度, 调查报告, 年度报告) are not duties to report an event.
-    if ["调查报告", "报告制度", "年度报告", "书面报告其", "述职报告", "报告工作"]
-        .iter()
-        .any(|w| text.contains(w))
+    if [
+        "调查报告",
+        "报告制度",
+        "年度报告",
+        "书面报告其",
+        "述职报告",
+        "报告工作",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
     {
         return None;
     }
@@ -451,13 +497,16 @@ pub(crate) fn reporting_duty(
         ..Default::default()
     };
     // Reporter: the phrase before 应当/接到/发现 in the first clause that has one.
-    let stop = ["应当", "接到", "接报", "发现", "必须", "应"]
+    let stop = ["应当", "接到", "接报", "发现", "必须", "逐级", "应"]
         .iter()
         .filter_map(|w| find(sent, w, 0))
         .min();
     if let Some(p) = stop {
         let before = s(&sent[..p]);
-        let phrase = before.rsplit(['，', '；', '：']).find(|x| !x.trim().is_empty()).unwrap_or("");
+        let phrase = before
+            .rsplit(['，', '；', '：'])
+            .find(|x| !x.trim().is_empty())
+            .unwrap_or("");
         let phrase = crate::extract::strip_label_pub(phrase);
         let phrase = phrase
             .trim_start_matches("事故发生后")
@@ -465,7 +514,11 @@ pub(crate) fn reporting_duty(
             .trim_matches(|c: char| "，、 ".contains(c))
             .to_string();
         // 事故发生后 is a time, …上报的 a condition: neither is a party.
-        if (2..=40).contains(&phrase.chars().count()) && !phrase.ends_with('后') && !phrase.ends_with('的') && !phrase.ends_with("时") {
+        if (2..=40).contains(&phrase.chars().count())
+            && !phrase.ends_with('后')
+            && !phrase.ends_with('的')
+            && !phrase.ends_with("时")
+        {
             d.reporter = Some(phrase);
         }
     }
@@ -513,9 +566,15 @@ pub(crate) fn reporting_duty(
         if let Some((v, j, unit)) = measure_at(sent, i) {
             let after = s(&sent[j..(j + 2).min(sent.len())]);
             let before = s(&sent[i.saturating_sub(5)..i]);
-            let within = after.starts_with('内') || before.ends_with("不得超过") || before.ends_with("不超过");
+            let within = after.starts_with('内')
+                || before.ends_with("不得超过")
+                || before.ends_with("不超过");
             if unit == "hour" && within {
-                if before.contains("每级") || (text.contains("每级") && d.step_limit_hours.is_none() && before.ends_with("超过")) {
+                if before.contains("每级")
+                    || (text.contains("每级")
+                        && d.step_limit_hours.is_none()
+                        && before.ends_with("超过"))
+                {
                     d.step_limit_hours = Some(v);
                 } else if d.within_hours.is_none() {
                     d.within_hours = Some(v);
@@ -569,7 +628,11 @@ pub(crate) fn reporting_duty(
             d.notify = l.notify.clone();
         }
     }
-    let meaningful = d.within_hours.is_some()
+    // An article's lead (…依照下列规定上报事故情况，并通知…：) is kept: its
+    // items continue it and take its reporter and notify list.
+    let is_lead = text.contains("下列") && (d.reporter.is_some() || !d.notify.is_empty());
+    let meaningful = is_lead
+        || d.within_hours.is_some()
         || d.immediate
         || d.step_limit_hours.is_some()
         || d.followup_days.is_some()
@@ -581,8 +644,13 @@ impl ReportingDuty {
     /// Whether the reporter is the unit where it happened (its staff or head),
     /// not a government body passing the report on.
     pub fn by_unit(&self) -> bool {
-        self.reporter.as_deref().is_some_and(|r| !is_government(r) || r.contains("单位"))
-            && !self.reporter.as_deref().is_some_and(|r| r.starts_with("县级") || r.contains("人民政府"))
+        self.reporter
+            .as_deref()
+            .is_some_and(|r| !is_government(r) || r.contains("单位"))
+            && !self
+                .reporter
+                .as_deref()
+                .is_some_and(|r| r.starts_with("县级") || r.contains("人民政府"))
     }
 }
 
@@ -608,32 +676,75 @@ mod tests {
 
     #[test]
     fn qualitative_and_mixed_criteria() {
-        let cr = criteria_in(&chars("(三)压力容器、压力管道有毒介质泄漏，造成1万人以上5万人以下转移的；"), "u", 0);
+        let cr = criteria_in(
+            &chars("(三)压力容器、压力管道有毒介质泄漏，造成1万人以上5万人以下转移的；"),
+            "u",
+            0,
+        );
         assert_eq!(cr.len(), 1);
-        assert_eq!(cr[0].condition.as_deref(), Some("压力容器、压力管道有毒介质泄漏"));
+        assert_eq!(
+            cr[0].condition.as_deref(),
+            Some("压力容器、压力管道有毒介质泄漏")
+        );
         let t = &cr[0].thresholds;
-        assert_eq!((t[0].quantity.as_str(), t[0].value, t[1].value), ("evacuated", 1e4, 5e4));
+        assert_eq!(
+            (t[0].quantity.as_str(), t[0].value, t[1].value),
+            ("evacuated", 1e4, 5e4)
+        );
         let cr = criteria_in(&chars("锅炉、压力容器、压力管道爆炸的；"), "u", 0);
-        assert_eq!(cr[0].condition.as_deref(), Some("锅炉、压力容器、压力管道爆炸"));
+        assert_eq!(
+            cr[0].condition.as_deref(),
+            Some("锅炉、压力容器、压力管道爆炸")
+        );
         assert!(cr[0].thresholds.is_empty());
-        let cr = criteria_in(&chars("客运索道、大型游乐设施高空滞留100人以上并且时间在48小时以上的；"), "u", 0);
-        let q: Vec<&str> = cr[0].thresholds.iter().map(|t| t.quantity.as_str()).collect();
+        let cr = criteria_in(
+            &chars("客运索道、大型游乐设施高空滞留100人以上并且时间在48小时以上的；"),
+            "u",
+            0,
+        );
+        let q: Vec<&str> = cr[0]
+            .thresholds
+            .iter()
+            .map(|t| t.quantity.as_str())
+            .collect();
         assert_eq!(q, vec!["stranded", "duration_hours"]);
-        assert_eq!(cr[0].condition.as_deref(), Some("客运索道、大型游乐设施高空滞留"));
-        let cr = criteria_in(&chars("起重机械主要受力结构件折断或者起升机构坠落的；"), "u", 0);
+        assert_eq!(
+            cr[0].condition.as_deref(),
+            Some("客运索道、大型游乐设施高空滞留")
+        );
+        let cr = criteria_in(
+            &chars("起重机械主要受力结构件折断或者起升机构坠落的；"),
+            "u",
+            0,
+        );
         assert_eq!(cr.len(), 1);
     }
 
     #[test]
     fn listed_grades_and_scopes() {
-        assert_eq!(listed_grade("有下列情形之一的，为较大事故："), Some("Larger"));
-        assert_eq!(listed_grade("有下列情形之一的，为特别重大事故："), Some("ExtraordinarilySerious"));
+        assert_eq!(
+            listed_grade("有下列情形之一的，为较大事故："),
+            Some("Larger")
+        );
+        assert_eq!(
+            listed_grade("有下列情形之一的，为特别重大事故："),
+            Some("ExtraordinarilySerious")
+        );
         assert_eq!(listed_grade("为较大事故"), None);
         assert_eq!(counting_scope("本章所称的“以上”包括本数"), Scope::Chapter);
-        assert_eq!(counting_scope("本条第一款所称的“以上”包括本数"), Scope::Article);
+        assert_eq!(
+            counting_scope("本条第一款所称的“以上”包括本数"),
+            Scope::Article
+        );
         assert_eq!(counting_scope("本规定所称的“以上”含本数"), Scope::Document);
-        assert_eq!(grades_named("特别重大事故、重大事故逐级上报"), vec!["ExtraordinarilySerious", "Serious"]);
-        assert_eq!(grades_named("发生特别重大、重大事故的报告后"), vec!["ExtraordinarilySerious", "Serious"]);
+        assert_eq!(
+            grades_named("特别重大事故、重大事故逐级上报"),
+            vec!["ExtraordinarilySerious", "Serious"]
+        );
+        assert_eq!(
+            grades_named("发生特别重大、重大事故的报告后"),
+            vec!["ExtraordinarilySerious", "Serious"]
+        );
         assert_eq!(grades_named("较大事故逐级上报"), vec!["Larger"]);
     }
 }

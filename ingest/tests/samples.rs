@@ -105,9 +105,10 @@ fn district_plan_sections() {
     let s = d
         .units
         .iter()
-        .find(|u| u.section.as_deref() == Some("3.1"))
+        .find(|u| u.section.as_deref() == Some("4.3.2"))
         .unwrap();
-    assert_eq!(s.heading.as_deref(), Some("分级响应"));
+    assert_eq!(s.heading.as_deref(), Some("三级响应"));
+    // Its three listed conditions are its children.
     assert_eq!(
         d.units
             .iter()
@@ -121,4 +122,64 @@ fn district_plan_sections() {
         .find(|u| u.section.as_deref() == Some("2.2"))
         .unwrap();
     assert_eq!(s.responsible, vec!["应急科", "办公室"]);
+}
+
+#[test]
+fn plan_facts_of_the_samples() {
+    let d = sample("district_plan_sample.md");
+    let p = d.facts.plan.as_ref().expect("plan facts");
+    assert!(p.scope.as_ref().unwrap().text.contains("生产安全事故"));
+    let levels: Vec<u8> = p.levels.iter().map(|l| l.level).collect();
+    assert_eq!(levels, vec![4, 3, 2, 1]);
+    let three = &p.levels[1];
+    assert_eq!(three.conditions.len(), 4, "{:#?}", three.conditions);
+    assert_eq!(three.conditions[0].grades, vec!["Larger".to_string()]);
+    let deaths: Vec<(String, f64)> = three.conditions[1]
+        .thresholds
+        .iter()
+        .map(|t| (t.bound.clone(), t.value))
+        .collect();
+    assert_eq!(deaths, vec![("min".into(), 3.0), ("max".into(), 10.0)]);
+    assert_eq!(three.conditions[3].thresholds[0].quantity, "evacuated");
+    assert!(three
+        .command
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("总指挥组织指挥"));
+    assert!(p.levels[0]
+        .conditions
+        .iter()
+        .any(|c| c.grades == vec!["Ordinary".to_string()]));
+    // Actions with their lead and supporting units.
+    let rescue = p
+        .actions
+        .iter()
+        .find(|a| a.title.as_deref() == Some("抢救遇险人员"))
+        .unwrap();
+    assert_eq!(rescue.lead, vec!["区消防救援支队"]);
+    assert_eq!(rescue.support, vec!["区卫生健康委", "事发地街镇"]);
+    assert!(p
+        .roles
+        .iter()
+        .any(|r| r.role == "总指挥" && r.holder == "分管副区长"));
+    assert!(p
+        .duties
+        .iter()
+        .any(|x| x.org == "区公安分局" && x.duty.contains("交通管制")));
+    // Warning colours activate the flood plan's levels.
+    let f = sample("fangxun_fangtai_plan_sample.md");
+    let fp = f.facts.plan.as_ref().unwrap();
+    let one = fp.levels.iter().find(|l| l.level == 1).unwrap();
+    assert!(one
+        .conditions
+        .iter()
+        .any(|c| c.warnings == vec!["Red".to_string()]));
+    // Trapped people bound the fire plan's levels.
+    let h = sample("gaoceng_huozai_plan_sample.md");
+    let hp = h.facts.plan.as_ref().unwrap();
+    assert!(hp.levels.iter().flat_map(|l| &l.conditions).any(|c| c
+        .thresholds
+        .iter()
+        .any(|t| t.quantity == "trapped" && t.value == 10.0)));
 }

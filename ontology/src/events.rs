@@ -112,7 +112,7 @@ pub const TRIGGERS: &[Trigger] = &[
     t("透水", "透水", "WaterInrush", true),
     t("冒顶", "冒顶片帮", "RoofFall", true),
     t("片帮", "冒顶片帮", "RoofFall", true),
-    t("困人", "特种设备事故", "SpecialEquipmentAccident", true),
+    t("电梯困人", "特种设备事故", "SpecialEquipmentAccident", true),
     // Public health, environment, social security.
     t("食物中毒", "食物中毒", "FoodSafetyEvent", true),
     t("传染病", "传染病疫情", "InfectiousDisease", false),
@@ -149,7 +149,10 @@ mod tests {
     #[test]
     fn longest_trigger_wins_and_concepts_exist() {
         let c: Vec<char> = "森林火灾".chars().collect();
-        assert_eq!(trigger_at(&c, 0).map(|t| t.concept), Some("ForestGrasslandFire"));
+        assert_eq!(
+            trigger_at(&c, 0).map(|t| t.concept),
+            Some("ForestGrasslandFire")
+        );
         for t in TRIGGERS {
             assert!(
                 TERMS.iter().any(|x| x.local == t.concept),

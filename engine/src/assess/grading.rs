@@ -25,7 +25,10 @@ pub fn grade_zh(local: &str) -> &'static str {
 }
 
 fn rank(local: &str) -> usize {
-    ORDER.iter().position(|g| *g == local).unwrap_or(ORDER.len())
+    ORDER
+        .iter()
+        .position(|g| *g == local)
+        .unwrap_or(ORDER.len())
 }
 
 /// Whether `v` satisfies a bound.
@@ -130,7 +133,10 @@ pub fn condition_matches(cond: &str, text: &str, members: &[String]) -> bool {
                 pred = pred.replace(o.as_str(), "");
             }
         }
-        let pred: String = pred.chars().filter(|c| !"、和及与，,（）()".contains(*c)).collect();
+        let pred: String = pred
+            .chars()
+            .filter(|c| !"、和及与，,（）()".contains(*c))
+            .collect();
         if !named.is_empty() && !named.iter().any(|o| aug.contains(o.as_str())) {
             return false;
         }
@@ -328,11 +334,19 @@ pub fn grade(
             level: None,
             scheme: Some(title),
             triggered_by: Vec::new(),
-            basis: defs.iter().map(|d| cite::basis(catalog, &cite::article_of(&d.unit))).take(1).collect(),
+            basis: defs
+                .iter()
+                .map(|d| cite::basis(catalog, &cite::article_of(&d.unit)))
+                .take(1)
+                .collect(),
             next_level: None,
             notes: vec![format!(
                 "缺少定级所需信息（{}），暂无法定级",
-                if missing.is_empty() { "伤亡人数、直接经济损失".to_string() } else { missing.join("、") }
+                if missing.is_empty() {
+                    "伤亡人数、直接经济损失".to_string()
+                } else {
+                    missing.join("、")
+                }
             )],
         };
     };
@@ -347,7 +361,11 @@ pub fn grade(
             ));
         }
     }
-    if defs.iter().any(|d| d.criteria.iter().any(|c| c.bounds.iter().any(|b| b.inclusive.is_none()))) {
+    if defs.iter().any(|d| {
+        d.criteria
+            .iter()
+            .any(|c| c.bounds.iter().any(|b| b.inclusive.is_none()))
+    }) {
         notes.push("该文件未规定“以上”“以下”是否含本数，按“以上含本数、以下不含本数”理解".into());
     }
     let mut basis: Vec<super::Basis> = Vec::new();
@@ -369,7 +387,10 @@ pub fn grade(
     }
     let next_level = next(&g, &defs, inc, &missing);
     if !missing.is_empty() {
-        notes.push(format!("文中未说明{}，等级可能随核实结果提高", missing.join("、")));
+        notes.push(format!(
+            "文中未说明{}，等级可能随核实结果提高",
+            missing.join("、")
+        ));
     }
     GradeResult {
         level: Some(grade_zh(&g).to_string()),
@@ -396,11 +417,22 @@ fn next(g: &str, defs: &[&GradeDef], inc: &Incident, _missing: &[String]) -> Opt
                 continue;
             }
             let mins: Vec<&Bound> = c.bounds.iter().filter(|b| b.bound == "min").collect();
-            if mins.len() != 1 || c.bounds.iter().map(|b| &b.quantity).collect::<std::collections::HashSet<_>>().len() != 1 {
+            if mins.len() != 1
+                || c.bounds
+                    .iter()
+                    .map(|b| &b.quantity)
+                    .collect::<std::collections::HashSet<_>>()
+                    .len()
+                    != 1
+            {
                 continue;
             }
             let b = mins[0];
-            let need = if b.inclusive.unwrap_or(true) { b.value } else { b.value + 1.0 };
+            let need = if b.inclusive.unwrap_or(true) {
+                b.value
+            } else {
+                b.value + 1.0
+            };
             let q = b.quantity.as_str();
             let s = match quantity(inc, q) {
                 Some((v, _, _)) if v < need => match q {
@@ -453,6 +485,169 @@ mod tests {
         assert!(!holds(&b("deaths", "max", 3.0, None), 3.0));
     }
 
+    /// The four grades of the production-safety scheme, as the graph holds
+    /// them (the numbers of DOMAIN.md's table; 以上 includes, 以下 excludes).
+    fn scheme() -> Vec<GradeDef> {
+        let c = |u: &str, bs: Vec<Bound>| Criterion {
+            unit: u.into(),
+            text: String::new(),
+            condition: None,
+            bounds: bs,
+        };
+        let min = |q: &str, v: f64| b(q, "min", v, Some(true));
+        let max = |q: &str, v: f64| b(q, "max", v, Some(false));
+        let def = |g: &str, cs: Vec<Criterion>| GradeDef {
+            doc: "reg".into(),
+            grade: g.into(),
+            unit: "reg#art3".into(),
+            criteria: cs,
+        };
+        vec![
+            def(
+                "ExtraordinarilySerious",
+                vec![
+                    c("reg#art3.c1.i1", vec![min("deaths", 30.0)]),
+                    c("reg#art3.c1.i1", vec![min("serious_injuries", 100.0)]),
+                    c("reg#art3.c1.i1", vec![min("direct_loss", 1e8)]),
+                ],
+            ),
+            def(
+                "Serious",
+                vec![
+                    c(
+                        "reg#art3.c1.i2",
+                        vec![min("deaths", 10.0), max("deaths", 30.0)],
+                    ),
+                    c(
+                        "reg#art3.c1.i2",
+                        vec![
+                            min("serious_injuries", 50.0),
+                            max("serious_injuries", 100.0),
+                        ],
+                    ),
+                    c(
+                        "reg#art3.c1.i2",
+                        vec![min("direct_loss", 5e7), max("direct_loss", 1e8)],
+                    ),
+                ],
+            ),
+            def(
+                "Larger",
+                vec![
+                    c(
+                        "reg#art3.c1.i3",
+                        vec![min("deaths", 3.0), max("deaths", 10.0)],
+                    ),
+                    c(
+                        "reg#art3.c1.i3",
+                        vec![min("serious_injuries", 10.0), max("serious_injuries", 50.0)],
+                    ),
+                    c(
+                        "reg#art3.c1.i3",
+                        vec![min("direct_loss", 1e7), max("direct_loss", 5e7)],
+                    ),
+                ],
+            ),
+            def(
+                "Ordinary",
+                vec![
+                    c("reg#art3.c1.i4", vec![max("deaths", 3.0)]),
+                    c("reg#art3.c1.i4", vec![max("serious_injuries", 10.0)]),
+                    c("reg#art3.c1.i4", vec![max("direct_loss", 1e7)]),
+                ],
+            ),
+        ]
+    }
+
+    fn graded(deaths: Option<u64>, serious: Option<u64>, loss: Option<f64>) -> Option<String> {
+        let defs = scheme();
+        let refs: Vec<&GradeDef> = defs.iter().collect();
+        let cnt = |v: u64| emkg_ingest::incident::Count {
+            value: v,
+            span: None,
+            text: String::new(),
+            approximate: false,
+            range: None,
+            derived: false,
+        };
+        let inc = Incident {
+            deaths: deaths.map(cnt),
+            serious_injuries: serious.map(cnt),
+            direct_loss_yuan: loss.map(|v| emkg_ingest::incident::Amount {
+                value: v,
+                span: None,
+                text: String::new(),
+                approximate: false,
+            }),
+            ..Default::default()
+        };
+        highest(&refs, &inc, "", &[], false)
+            .0
+            .map(|g| grade_zh(&g).to_string())
+    }
+
+    #[test]
+    fn every_boundary_of_the_scheme() {
+        let g = |d, s, l| graded(d, s, l).unwrap_or_default();
+        // Deaths: 3, 10, 30 — 以上 includes the number.
+        assert_eq!(g(Some(2), None, None), "一般事故");
+        assert_eq!(g(Some(3), None, None), "较大事故");
+        assert_eq!(g(Some(9), None, None), "较大事故");
+        assert_eq!(g(Some(10), None, None), "重大事故");
+        assert_eq!(g(Some(29), None, None), "重大事故");
+        assert_eq!(g(Some(30), None, None), "特别重大事故");
+        // Serious injuries: 10, 50, 100.
+        assert_eq!(g(None, Some(9), None), "一般事故");
+        assert_eq!(g(None, Some(10), None), "较大事故");
+        assert_eq!(g(None, Some(49), None), "较大事故");
+        assert_eq!(g(None, Some(50), None), "重大事故");
+        assert_eq!(g(None, Some(99), None), "重大事故");
+        assert_eq!(g(None, Some(100), None), "特别重大事故");
+        // Direct loss: 1000万, 5000万, 1亿.
+        assert_eq!(g(None, None, Some(9_999_999.0)), "一般事故");
+        assert_eq!(g(None, None, Some(1e7)), "较大事故");
+        assert_eq!(g(None, None, Some(5e7 - 1.0)), "较大事故");
+        assert_eq!(g(None, None, Some(5e7)), "重大事故");
+        assert_eq!(g(None, None, Some(1e8 - 1.0)), "重大事故");
+        assert_eq!(g(None, None, Some(1e8)), "特别重大事故");
+        // Mixed: the highest grade any criterion reaches.
+        assert_eq!(g(Some(8), Some(51), None), "重大事故");
+        assert_eq!(g(Some(1), None, Some(1.2e7)), "较大事故");
+        assert_eq!(g(Some(0), Some(0), Some(9.99e6)), "一般事故");
+        assert_eq!(g(Some(2), Some(100), Some(1e6)), "特别重大事故");
+        // Nothing known: no grade.
+        assert_eq!(graded(None, None, None), None);
+    }
+
+    #[test]
+    fn what_raises_the_grade() {
+        let defs = scheme();
+        let refs: Vec<&GradeDef> = defs.iter().collect();
+        let inc = Incident {
+            deaths: Some(emkg_ingest::incident::Count {
+                value: 2,
+                span: None,
+                text: String::new(),
+                approximate: false,
+                range: None,
+                derived: false,
+            }),
+            ..Default::default()
+        };
+        let n = next("Ordinary", &refs, &inc, &[]).unwrap();
+        assert_eq!(n.level, "较大事故");
+        assert!(
+            n.changes.contains(&"再有1人死亡即升为较大事故".to_string()),
+            "{:?}",
+            n.changes
+        );
+        assert!(n
+            .changes
+            .iter()
+            .any(|c| c.contains("直接经济损失达到1000万元")));
+        assert!(next("ExtraordinarilySerious", &refs, &inc, &[]).is_none());
+    }
+
     #[test]
     fn conditions_match_objects_and_wording() {
         let members: Vec<String> = ["锅炉", "压力容器", "压力管道", "电梯", "起重机械"]
@@ -469,8 +664,20 @@ mod tests {
             "某化工企业压力管道发生有毒介质泄漏",
             &members
         ));
-        assert!(condition_matches("起重机械整体倾覆", "某工地塔吊整体倾覆", &members));
-        assert!(condition_matches("电梯轿厢滞留人员", "某小区电梯困人，电梯轿厢内3人", &members));
-        assert!(!condition_matches("起重机械整体倾覆", "某工地脚手架坍塌", &members));
+        assert!(condition_matches(
+            "起重机械整体倾覆",
+            "某工地塔吊整体倾覆",
+            &members
+        ));
+        assert!(condition_matches(
+            "电梯轿厢滞留人员",
+            "某小区电梯困人，电梯轿厢内3人",
+            &members
+        ));
+        assert!(!condition_matches(
+            "起重机械整体倾覆",
+            "某工地脚手架坍塌",
+            &members
+        ));
     }
 }

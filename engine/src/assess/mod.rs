@@ -133,7 +133,7 @@ pub struct Assessment {
 #[derive(Debug, Clone)]
 pub enum IncidentInput {
     Text(String),
-    Facts(Incident),
+    Facts(Box<Incident>),
 }
 
 /// The longest incident text accepted (chars).
@@ -149,6 +149,13 @@ impl Engine {
         if let Some(b) = slot.as_ref() {
             return Ok(b.clone());
         }
+        if self.catalog.facts_version < emkg_ingest::extract::VERSION
+            && !self.catalog.docs.is_empty()
+        {
+            return Err(EngineError::Unavailable(
+                "数据目录由旧版本导入，知识图谱中缺少研判规则；请停止服务后重新运行 emkg ingest（已导入的文件不会重复导入）以升级数据目录".into(),
+            ));
+        }
         let b = Arc::new(RuleBook::load(self.graph()?)?);
         *slot = Some(b.clone());
         Ok(b)
@@ -163,7 +170,7 @@ impl Engine {
                 validate_text(t)?;
                 (incident::extract(t), t.clone())
             }
-            IncidentInput::Facts(f) => (f.clone(), facts_text(f)),
+            IncidentInput::Facts(f) => ((**f).clone(), facts_text(f)),
         };
         if inc.is_empty() {
             return Err(EngineError::BadQuery(

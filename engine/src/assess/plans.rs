@@ -5,7 +5,9 @@
 
 use super::grading::{holds, quantity};
 use super::rulebook::{LevelCond, PlanRules, RuleBook};
-use super::{cite, GradeResult, LevelMatch, PlanAction, PlanRecommendation, PlanRole, RegimeResult};
+use super::{
+    cite, GradeResult, LevelMatch, PlanAction, PlanRecommendation, PlanRole, RegimeResult,
+};
 use crate::{Engine, Filter, Result, Retrievers, SearchRequest};
 use emkg_ingest::incident::Incident;
 use emkg_ontology::events::TRIGGERS;
@@ -17,7 +19,10 @@ use std::collections::HashMap;
 const ORDER: [&str; 4] = ["ExtraordinarilySerious", "Serious", "Larger", "Ordinary"];
 
 fn rank(local: &str) -> usize {
-    ORDER.iter().position(|g| *g == local).unwrap_or(ORDER.len())
+    ORDER
+        .iter()
+        .position(|g| *g == local)
+        .unwrap_or(ORDER.len())
 }
 
 fn level_zh(n: u8) -> String {
@@ -50,7 +55,23 @@ fn event_words(inc: &Incident) -> Vec<&'static str> {
 }
 
 /// Does one level condition hold for the incident?
-fn condition_holds(c: &LevelCond, grade: Option<&str>, inc: &Incident, text: &str) -> Option<String> {
+fn condition_holds(
+    c: &LevelCond,
+    grade: Option<&str>,
+    inc: &Incident,
+    text: &str,
+) -> Option<String> {
+    // A condition about another kind of event (…发生火灾…) does not hold,
+    // whatever its numbers say.
+    let label = inc.event_type.as_ref().map(|e| e.value.as_str());
+    let named: Vec<&str> = TRIGGERS
+        .iter()
+        .filter(|t| c.text.contains(t.word))
+        .map(|t| t.label)
+        .collect();
+    if !named.is_empty() && !label.is_some_and(|l| named.contains(&l)) {
+        return None;
+    }
     if let Some(g) = grade {
         for cg in &c.grades {
             if cg == g || (c.or_above && rank(g) <= rank(cg)) {
@@ -65,7 +86,12 @@ fn condition_holds(c: &LevelCond, grade: Option<&str>, inc: &Incident, text: &st
         for q in qs {
             match quantity(inc, q) {
                 Some((v, _, _)) => {
-                    if !c.bounds.iter().filter(|b| b.quantity == q).all(|b| holds(b, v)) {
+                    if !c
+                        .bounds
+                        .iter()
+                        .filter(|b| b.quantity == q)
+                        .all(|b| holds(b, v))
+                    {
                         all = false;
                     }
                 }
@@ -86,7 +112,16 @@ fn condition_holds(c: &LevelCond, grade: Option<&str>, inc: &Incident, text: &st
         let hazard: String = c
             .text
             .find(&said)
-            .map(|p| c.text[..p].chars().rev().take(2).collect::<Vec<char>>().into_iter().rev().collect())
+            .map(|p| {
+                c.text[..p]
+                    .chars()
+                    .rev()
+                    .take(2)
+                    .collect::<Vec<char>>()
+                    .into_iter()
+                    .rev()
+                    .collect()
+            })
             .unwrap_or_default();
         let hazard_ok = hazard.chars().count() < 2
             || !TRIGGERS.iter().any(|t| t.word == hazard)
@@ -98,7 +133,13 @@ fn condition_holds(c: &LevelCond, grade: Option<&str>, inc: &Incident, text: &st
     None
 }
 
-fn level_for(p: &PlanRules, grade: Option<&str>, inc: &Incident, text: &str, catalog: &crate::store::Catalog) -> Option<LevelMatch> {
+fn level_for(
+    p: &PlanRules,
+    grade: Option<&str>,
+    inc: &Incident,
+    text: &str,
+    catalog: &crate::store::Catalog,
+) -> Option<LevelMatch> {
     for l in &p.levels {
         for c in &l.conditions {
             if let Some(why) = condition_holds(c, grade, inc, text) {
@@ -162,7 +203,10 @@ pub fn recommend(
         let mut shared = 0;
         for t in TERMS {
             let names: Vec<&str> = t.zh.split('/').chain(t.aliases.iter().copied()).collect();
-            if let Some(n) = names.iter().find(|n| n.chars().count() >= 2 && text.contains(**n) && scope.contains(**n)) {
+            if let Some(n) = names
+                .iter()
+                .find(|n| n.chars().count() >= 2 && text.contains(**n) && scope.contains(**n))
+            {
                 if shared < 2 && !why.iter().any(|w| w.contains(n)) {
                     score += 1.5;
                     shared += 1;
@@ -170,7 +214,9 @@ pub fn recommend(
                 }
             }
         }
-        if scope.contains("生产安全事故") && grade.level.as_deref().is_some_and(|l| l.ends_with("事故")) {
+        if scope.contains("生产安全事故")
+            && grade.level.as_deref().is_some_and(|l| l.ends_with("事故"))
+        {
             score += 1.0;
             why.push("预案适用于生产安全事故".into());
         }
@@ -189,11 +235,13 @@ pub fn recommend(
                 }
             }
         }
-        if let Some(r) = best_rank.get(&p.doc) {
-            score += 1.5 / (1.0 + *r as f32);
-        }
+        // A plan is recommended for what its scope says; text similarity
+        // only orders plans that qualify.
         if score <= 0.5 {
             continue;
+        }
+        if let Some(r) = best_rank.get(&p.doc) {
+            score += 1.5 / (1.0 + *r as f32);
         }
         let level = if p.levels.is_empty() {
             None

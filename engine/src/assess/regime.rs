@@ -89,16 +89,26 @@ fn result(r: &'static Regime, reasons: Vec<String>, catalog: &Catalog) -> Regime
 /// Decides the regime of an incident.
 pub fn route(inc: &Incident, text: &str, book: &RuleBook, catalog: &Catalog) -> RegimeResult {
     let get = |id: &str| rg::regime(id).unwrap_or(&rg::REGIMES[0]);
-    let concept = inc.event_type.as_ref().map(|e| e.concept.as_str()).unwrap_or("");
-    let label = inc.event_type.as_ref().map(|e| e.value.as_str()).unwrap_or("");
+    let concept = inc
+        .event_type
+        .as_ref()
+        .map(|e| e.concept.as_str())
+        .unwrap_or("");
+    let label = inc
+        .event_type
+        .as_ref()
+        .map(|e| e.value.as_str())
+        .unwrap_or("");
     let production = hits(text, rg::PRODUCTION_SIGNALS);
     let residential = hits(text, rg::RESIDENTIAL_SIGNALS);
     let unit_named = inc.unit.is_some();
 
     // Public-health events.
     let health = hits(text, rg::PUBLIC_HEALTH_SIGNALS);
-    if matches!(concept, "InfectiousDisease" | "FoodSafetyEvent" | "UnexplainedDisease")
-        || (!health.is_empty() && !text.contains("工业中毒"))
+    if matches!(
+        concept,
+        "InfectiousDisease" | "FoodSafetyEvent" | "UnexplainedDisease"
+    ) || (!health.is_empty() && !text.contains("工业中毒"))
     {
         return result(
             get(rg::PUBLIC_HEALTH),
@@ -114,7 +124,13 @@ pub fn route(inc: &Incident, text: &str, book: &RuleBook, catalog: &Catalog) -> 
     let natural = hits(text, rg::NATURAL_SIGNALS);
     let natural_event = matches!(
         concept,
-        "Earthquake" | "FloodDrought" | "Meteorological" | "Geological" | "Marine" | "ForestGrasslandFire" | "BiologicalDisaster"
+        "Earthquake"
+            | "FloodDrought"
+            | "Meteorological"
+            | "Geological"
+            | "Marine"
+            | "ForestGrasslandFire"
+            | "BiologicalDisaster"
     );
     if natural_event {
         return result(
@@ -170,7 +186,10 @@ pub fn route(inc: &Incident, text: &str, book: &RuleBook, catalog: &Catalog) -> 
     if !power.is_empty() && (inc.deaths.is_none() || text.contains("停电")) {
         return result(
             get(rg::POWER),
-            vec![format!("事故影响电力系统运行或供电（{}）", power.join("、"))],
+            vec![format!(
+                "事故影响电力系统运行或供电（{}）",
+                power.join("、")
+            )],
             catalog,
         );
     }
@@ -182,9 +201,69 @@ pub fn route(inc: &Incident, text: &str, book: &RuleBook, catalog: &Catalog) -> 
         }
         reasons.push(format!("事故发生在生产经营活动中（{}）", s.join("、")));
     } else {
-        reasons.push(
-            "文中未明确是否发生在生产经营活动中，暂按生产安全事故处理，请核实".into(),
-        );
+        reasons.push("文中未明确是否发生在生产经营活动中，暂按生产安全事故处理，请核实".into());
     }
     result(get(rg::WORK_SAFETY), reasons, catalog)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn regime_of(text: &str) -> &'static str {
+        let inc = emkg_ingest::incident::extract(text);
+        route(&inc, text, &RuleBook::default(), &Catalog::default()).id
+    }
+
+    #[test]
+    fn out_of_scope_regimes() {
+        assert_eq!(
+            regime_of("某林区因雷击引发森林火灾，过火面积约300公顷，无人员伤亡"),
+            rg::NATURAL_DISASTER
+        );
+        assert_eq!(
+            regime_of("某县发生5.2级地震，造成3人受伤"),
+            rg::NATURAL_DISASTER
+        );
+        assert_eq!(
+            regime_of("台风过境导致某镇严重内涝，2人死亡"),
+            rg::NATURAL_DISASTER
+        );
+        assert_eq!(
+            regime_of("某居民楼一户人家自用液化气罐泄漏爆炸，造成1名住户死亡"),
+            rg::NON_PRODUCTION
+        );
+        assert_eq!(
+            regime_of("某小区居民楼一住户家中起火，1人死亡"),
+            rg::NON_PRODUCTION_FIRE
+        );
+        assert_eq!(
+            regime_of("某学校食堂发生食物中毒，30名学生送医"),
+            rg::PUBLIC_HEALTH
+        );
+        assert_eq!(
+            regime_of("某地发生聚集性传染病疫情，确诊12例"),
+            rg::PUBLIC_HEALTH
+        );
+        assert_eq!(regime_of("某河段发生水污染，大量死鱼"), rg::ENVIRONMENT);
+    }
+
+    #[test]
+    fn production_accidents_stay_in_scope() {
+        assert_eq!(regime_of("某化工厂仓库发生火灾，3人死亡"), rg::WORK_SAFETY);
+        assert_eq!(
+            regime_of("某纸业公司造纸车间发生有限空间中毒窒息事故，造成5人死亡"),
+            rg::WORK_SAFETY
+        );
+        // A shop in a residential building is business activity.
+        assert_eq!(
+            regime_of("某居民楼下临街面包店起火，2人死亡"),
+            rg::WORK_SAFETY
+        );
+        // 急性工业中毒 is a work-safety casualty, not a public-health event.
+        assert_eq!(
+            regime_of("某化纤厂有毒气体泄漏，100人急性工业中毒"),
+            rg::WORK_SAFETY
+        );
+    }
 }

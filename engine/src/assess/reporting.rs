@@ -55,7 +55,7 @@ fn hours_zh(h: f64) -> String {
 
 fn step(d: &Duty, time_limit: String, hours: Option<f64>, catalog: &Catalog) -> ReportStep {
     ReportStep {
-        reporter: d.reporter.clone(),
+        reporter: d.reporter.as_deref().map(renamed),
         recipients: d.recipients.iter().map(|r| renamed(r)).collect(),
         time_limit,
         hours,
@@ -106,9 +106,16 @@ pub fn duties(
         .and_then(|zh| GRADES.iter().find(|(z, _)| *z == zh))
         .map(|(_, l)| *l);
     // 1. Immediate reports on site, before the unit's timed report.
-    let first_timed = ds.iter().position(|d| d.within_hours.is_some() && by_unit(d));
+    let first_timed = ds
+        .iter()
+        .position(|d| d.within_hours.is_some() && by_unit(d));
     for (i, d) in ds.iter().enumerate() {
-        if d.immediate && by_unit(d) && d.grades.is_empty() && d.followup_days.is_none() && first_timed.is_none_or(|f| i < f) {
+        if d.immediate
+            && by_unit(d)
+            && d.grades.is_empty()
+            && d.followup_days.is_none()
+            && first_timed.is_none_or(|f| i < f)
+        {
             out.steps.push(step(d, "立即".into(), None, catalog));
         }
     }
@@ -116,7 +123,12 @@ pub fn duties(
     if let Some(f) = first_timed {
         let d = ds[f];
         out.deadline_hours = d.within_hours;
-        out.steps.push(step(d, d.within_hours.map(hours_zh).unwrap_or_default(), d.within_hours, catalog));
+        out.steps.push(step(
+            d,
+            d.within_hours.map(hours_zh).unwrap_or_default(),
+            d.within_hours,
+            catalog,
+        ));
     }
     // 3. Escalation by grade, each level within the step limit.
     let step_limit = ds.iter().find_map(|d| d.step_limit_hours);
@@ -130,7 +142,10 @@ pub fn duties(
             let (limit, hours) = if d.immediate {
                 ("立即".to_string(), None)
             } else if let Some(h) = step_limit {
-                (format!("逐级上报，每级不超过{}", hours_zh(h).trim_end_matches('内')), Some(h))
+                (
+                    format!("逐级上报，每级不超过{}", hours_zh(h).trim_end_matches('内')),
+                    Some(h),
+                )
             } else {
                 ("及时".to_string(), None)
             };
@@ -143,13 +158,34 @@ pub fn duties(
     } else if let Some(d) = ds.iter().find(|d| d.step_limit_hours.is_some()) {
         // No grade (其他制度): the step limit still applies to escalation.
         let h = d.step_limit_hours;
-        out.steps.push(step(d, format!("逐级上报，每级不超过{}", h.map(hours_zh).unwrap_or_default().trim_end_matches('内')), h, catalog));
+        out.steps.push(step(
+            d,
+            format!(
+                "逐级上报，每级不超过{}",
+                h.map(hours_zh).unwrap_or_default().trim_end_matches('内')
+            ),
+            h,
+            catalog,
+        ));
     }
     // The step limit's own provision, when escalation used it.
     if let Some(d) = ds.iter().find(|d| d.step_limit_hours.is_some()) {
-        if g.is_some() && !out.steps.iter().any(|s| s.basis.unit_id == cite::article_of(&d.unit)) {
+        if g.is_some()
+            && !out
+                .steps
+                .iter()
+                .any(|s| s.basis.unit_id == cite::article_of(&d.unit))
+        {
             let h = d.step_limit_hours;
-            out.steps.push(step(d, format!("每级不超过{}", h.map(hours_zh).unwrap_or_default().trim_end_matches('内')), h, catalog));
+            out.steps.push(step(
+                d,
+                format!(
+                    "每级不超过{}",
+                    h.map(hours_zh).unwrap_or_default().trim_end_matches('内')
+                ),
+                h,
+                catalog,
+            ));
         }
     }
     // 4. Follow-up reports: a duty limited to this kind of event wins over
@@ -158,16 +194,28 @@ pub fn duties(
     let specific: Vec<&&Duty> = fus
         .iter()
         .copied()
-        .filter(|d| d.event_condition.as_deref().is_some_and(|c| event_covered(c, inc)))
+        .filter(|d| {
+            d.event_condition
+                .as_deref()
+                .is_some_and(|c| event_covered(c, inc))
+        })
         .collect();
     let chosen: Vec<&&Duty> = if specific.is_empty() {
-        fus.iter().copied().filter(|d| d.event_condition.is_none()).collect()
+        fus.iter()
+            .copied()
+            .filter(|d| d.event_condition.is_none())
+            .collect()
     } else {
         specific
     };
     for d in chosen {
         let days = d.followup_days.unwrap_or(0.0);
-        let mut s = step(d, format!("事故发生之日起{days:.0}日内伤亡人数发生变化的，及时补报"), None, catalog);
+        let mut s = step(
+            d,
+            format!("事故发生之日起{days:.0}日内伤亡人数发生变化的，及时补报"),
+            None,
+            catalog,
+        );
         s.hours = None;
         out.followup.push(s);
     }

@@ -131,12 +131,16 @@ fn split_findings(text: &str) -> Vec<(String, (usize, usize))> {
     let mut start = 0;
     let chars: Vec<char> = text.chars().collect();
     for i in 0..=chars.len() {
-        if i == chars.len() || matches!(chars[i], '、' | '，' | ',' | '；' | ';' | '。' | '\n') {
+        if i == chars.len() || matches!(chars[i], '、' | '，' | ',' | '；' | ';' | '。' | '\n')
+        {
             let s: String = chars[start..i].iter().collect();
             let t = s.trim();
             if t.chars().count() >= 2 {
                 let off = s.find(t).map(|b| s[..b].chars().count()).unwrap_or(0);
-                out.push((t.to_string(), (start + off, start + off + t.chars().count())));
+                out.push((
+                    t.to_string(),
+                    (start + off, start + off + t.chars().count()),
+                ));
             }
             start = i + 1;
         }
@@ -214,7 +218,10 @@ impl Engine {
     /// The duty and prohibition provisions a finding concerns, with the
     /// penalty provisions linked to them; only citations that verify.
     fn provisions_for(&self, finding: &str, factors: &[&'static Factor]) -> Result<Vec<Provision>> {
-        let mut terms: Vec<&str> = factors.iter().flat_map(|f| f.terms.iter().copied()).collect();
+        let mut terms: Vec<&str> = factors
+            .iter()
+            .flat_map(|f| f.terms.iter().copied())
+            .collect();
         if terms.is_empty() {
             return Ok(Vec::new());
         }
@@ -226,7 +233,11 @@ impl Engine {
         }
         let mut req = SearchRequest::new(&q, 12);
         req.filter = Filter {
-            kinds: DocKind::ALL.iter().copied().filter(|k| k.is_legal()).collect(),
+            kinds: DocKind::ALL
+                .iter()
+                .copied()
+                .filter(|k| k.is_legal())
+                .collect(),
             ..Default::default()
         };
         req.retrievers = Retrievers {
@@ -245,17 +256,23 @@ impl Engine {
                 continue;
             };
             // The provision must speak of the factor, and state a duty.
-            let sentence = h
-                .chunk
-                .text
-                .split(['。', '；', '\n'])
-                .find(|s| terms.iter().any(|t| s.contains(t)) && (s.contains("不得") || s.contains("禁止") || s.contains("严禁") || s.contains("应当") || s.contains("必须")));
+            let sentence = h.chunk.text.split(['。', '；', '\n']).find(|s| {
+                terms.iter().any(|t| s.contains(t))
+                    && (s.contains("不得")
+                        || s.contains("禁止")
+                        || s.contains("严禁")
+                        || s.contains("应当")
+                        || s.contains("必须"))
+            });
             let Some(sentence) = sentence else { continue };
             // Penalty articles are reported as penalties, not as duties.
             if sentence.contains("罚款") || sentence.contains("处罚") {
                 continue;
             }
-            let kind = if ["不得", "禁止", "严禁"].iter().any(|w| sentence.contains(w)) {
+            let kind = if ["不得", "禁止", "严禁"]
+                .iter()
+                .any(|w| sentence.contains(w))
+            {
                 "prohibition"
             } else {
                 "obligation"
@@ -274,7 +291,7 @@ impl Engine {
                 basis,
                 kind: kind.into(),
                 bound_party: bound_party(sentence),
-                quote: sentence.trim().trim_start_matches(|c: char| c != ' ' && c != '　' && false).to_string(),
+                quote: sentence.trim().to_string(),
                 penalties,
                 verified,
             });
@@ -293,23 +310,42 @@ impl Engine {
              }} LIMIT 20",
             emkg_ontology::vocab::id_iri(duty_unit)
         );
-        let out = self.sparql(
-            &q,
-            &QueryLimits::default(),
-            ResultFormat::Json,
-        )?;
+        let out = self.sparql(&q, &QueryLimits::default(), ResultFormat::Json)?;
         let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap_or_default();
         let mut res: Vec<PenaltyRef> = Vec::new();
         let mut seen = HashSet::new();
-        for b in v.pointer("/results/bindings").and_then(|b| b.as_array()).into_iter().flatten() {
-            let get = |k: &str| b.get(k).and_then(|x| x.get("value")).and_then(|x| x.as_str()).map(str::to_string);
+        for b in v
+            .pointer("/results/bindings")
+            .and_then(|b| b.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let get = |k: &str| {
+                b.get(k)
+                    .and_then(|x| x.get("value"))
+                    .and_then(|x| x.as_str())
+                    .map(str::to_string)
+            };
             let Some(unit) = get("unit") else { continue };
             let art = cite::article_of(&emkg_ingest_unit(&unit));
-            let amounts = match (get("min").and_then(|s| s.parse::<f64>().ok()), get("max").and_then(|s| s.parse::<f64>().ok())) {
-                (Some(a), Some(b)) if a != b => Some(format!("{}以上{}以下", super::grading::amount_zh("direct_loss", a), super::grading::amount_zh("direct_loss", b))),
+            let amounts = match (
+                get("min").and_then(|s| s.parse::<f64>().ok()),
+                get("max").and_then(|s| s.parse::<f64>().ok()),
+            ) {
+                (Some(a), Some(b)) if a != b => Some(format!(
+                    "{}以上{}以下",
+                    super::grading::amount_zh("direct_loss", a),
+                    super::grading::amount_zh("direct_loss", b)
+                )),
                 (Some(a), Some(_)) => Some(super::grading::amount_zh("direct_loss", a)),
-                (Some(a), None) => Some(format!("{}以上", super::grading::amount_zh("direct_loss", a))),
-                (None, Some(b)) => Some(format!("{}以下", super::grading::amount_zh("direct_loss", b))),
+                (Some(a), None) => Some(format!(
+                    "{}以上",
+                    super::grading::amount_zh("direct_loss", a)
+                )),
+                (None, Some(b)) => Some(format!(
+                    "{}以下",
+                    super::grading::amount_zh("direct_loss", b)
+                )),
                 _ => None,
             };
             let key = (art.clone(), amounts.clone(), get("target"));
@@ -346,7 +382,10 @@ impl Engine {
         let criteria_docs: Vec<&crate::store::CatalogEntry> = catalog
             .docs
             .values()
-            .filter(|e| e.title.contains("隐患判定") || (e.title.contains("重大事故隐患") && e.title.contains("标准")))
+            .filter(|e| {
+                e.title.contains("隐患判定")
+                    || (e.title.contains("重大事故隐患") && e.title.contains("标准"))
+            })
             .collect();
         if criteria_docs.is_empty() {
             return Ok(MajorHazardCheck {
@@ -359,7 +398,10 @@ impl Engine {
         for e in &criteria_docs {
             let d = self.document(&e.id)?;
             for u in d.units.iter().filter(|u| {
-                matches!(u.kind, emkg_ontology::UnitKind::Item | emkg_ontology::UnitKind::Section) && u.text.chars().count() < 200
+                matches!(
+                    u.kind,
+                    emkg_ontology::UnitKind::Item | emkg_ontology::UnitKind::Section
+                ) && u.text.chars().count() < 200
             }) {
                 for f in findings.iter().filter(|f| f.violation) {
                     if overlap(&f.text, &u.text) >= 0.5 {
@@ -381,7 +423,11 @@ impl Engine {
         })
     }
 
-    fn similar_cases(&self, text: &str, factors: &[(&'static Factor, String, (usize, usize))]) -> Result<Vec<SimilarCase>> {
+    fn similar_cases(
+        &self,
+        text: &str,
+        factors: &[(&'static Factor, String, (usize, usize))],
+    ) -> Result<Vec<SimilarCase>> {
         let mut q = text.to_string();
         for (f, _, _) in factors {
             q.push(' ');
@@ -418,7 +464,15 @@ impl Engine {
             let why = if shared.is_empty() {
                 "文本相似".to_string()
             } else {
-                format!("同样涉及{}", shared.iter().take(3).copied().collect::<Vec<_>>().join("、"))
+                format!(
+                    "同样涉及{}",
+                    shared
+                        .iter()
+                        .take(3)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join("、")
+                )
             };
             out.push(SimilarCase {
                 doc_id: h.chunk.doc_id.clone(),
@@ -436,7 +490,9 @@ impl Engine {
 
 /// `https://emkg.local/id/doc#art3` → `doc#art3`.
 fn emkg_ingest_unit(iri: &str) -> String {
-    iri.strip_prefix(emkg_ontology::vocab::ID).unwrap_or(iri).to_string()
+    iri.strip_prefix(emkg_ontology::vocab::ID)
+        .unwrap_or(iri)
+        .to_string()
 }
 
 fn bound_party(sentence: &str) -> Option<String> {
@@ -447,9 +503,13 @@ fn bound_party(sentence: &str) -> Option<String> {
     let before = &sentence[..p];
     let phrase = before.rsplit(['，', '：']).next().unwrap_or(before).trim();
     let phrase = phrase
-        .trim_start_matches(|c: char| c == '第' || c.is_ascii_digit() || "一二三四五六七八九十百零条（）() 　".contains(c))
+        .trim_start_matches(|c: char| {
+            c == '第' || c.is_ascii_digit() || "一二三四五六七八九十百零条（）() 　".contains(c)
+        })
         .trim();
-    (2..=30).contains(&phrase.chars().count()).then(|| phrase.to_string())
+    (2..=30)
+        .contains(&phrase.chars().count())
+        .then(|| phrase.to_string())
 }
 
 fn overlap(a: &str, b: &str) -> f64 {
@@ -465,7 +525,11 @@ fn overlap(a: &str, b: &str) -> f64 {
 }
 
 /// LEC with its inputs, and the matrix level.
-fn score(text: &str, factors: &[(&'static Factor, String, (usize, usize))], findings: &[Finding]) -> Score {
+fn score(
+    text: &str,
+    factors: &[(&'static Factor, String, (usize, usize))],
+    findings: &[Finding],
+) -> Score {
     let violations = findings.iter().filter(|f| f.violation).count();
     let has = |r: Role| factors.iter().any(|(f, _, _)| f.role == r);
     // L: a hazard present is "可能，但不经常"; each breach or missing control
@@ -476,16 +540,24 @@ fn score(text: &str, factors: &[(&'static Factor, String, (usize, usize))], find
         l = next_step(&rk::LIKELIHOOD, l);
     }
     if violations > 0 {
-        l_reason.push(format!("存在{violations}项违规或管控缺失，每项提高一档（至多两档）"));
+        l_reason.push(format!(
+            "存在{violations}项违规或管控缺失，每项提高一档（至多两档）"
+        ));
     }
     if has(Role::Ignition) && has(Role::Fuel) && l < 6.0 {
         l = 6.0;
         l_reason.push("点火源与可燃物同时存在，不低于“相当可能”".into());
     }
     // E: a workplace is exposed during working hours unless the text says otherwise.
-    let (e, e_reason) = if ["24小时", "连续", "昼夜", "住人", "宿舍"].iter().any(|w| text.contains(w)) {
+    let (e, e_reason) = if ["24小时", "连续", "昼夜", "住人", "宿舍"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
         (10.0, "文中表明人员连续在场".to_string())
-    } else if ["每周", "偶尔", "偶然", "临时"].iter().any(|w| text.contains(w)) {
+    } else if ["每周", "偶尔", "偶然", "临时"]
+        .iter()
+        .any(|w| text.contains(w))
+    {
         (3.0, "文中表明每周或偶然作业".to_string())
     } else if ["每月"].iter().any(|w| text.contains(w)) {
         (2.0, "文中表明每月一次".to_string())
@@ -494,13 +566,21 @@ fn score(text: &str, factors: &[(&'static Factor, String, (usize, usize))], find
     };
     // C: the worst credible consequence of the factors; blocked escape
     // routes make it one step worse.
-    let mut c = factors.iter().map(|(f, _, _)| f.consequence).fold(1.0, f64::max);
+    let mut c = factors
+        .iter()
+        .map(|(f, _, _)| f.consequence)
+        .fold(1.0, f64::max);
     let mut c_reason = vec![factors
         .iter()
         .max_by(|a, b| a.0.consequence.total_cmp(&b.0.consequence))
         .map(|(f, _, _)| format!("最严重的风险因素为“{}”", f.label))
         .unwrap_or_else(|| "未识别出明确风险因素".into())];
-    let escape_blocked = findings.iter().any(|f| f.violation && factors_in(&f.text).iter().any(|(x, _, _)| x.role == Role::Escape));
+    let escape_blocked = findings.iter().any(|f| {
+        f.violation
+            && factors_in(&f.text)
+                .iter()
+                .any(|(x, _, _)| x.role == Role::Escape)
+    });
     if escape_blocked && c < 100.0 {
         c = next_step(&rk::CONSEQUENCE, c);
         c_reason.push("疏散通道或消防设施存在问题，后果提高一档".into());
@@ -521,7 +601,8 @@ fn score(text: &str, factors: &[(&'static Factor, String, (usize, usize))], find
     };
     let (ml, mc) = rk::matrix_level(lg, sg);
     Score {
-        method: "作业条件危险性评价法（LEC）：D = L × E × C；风险矩阵：可能性等级 × 后果严重性等级".into(),
+        method: "作业条件危险性评价法（LEC）：D = L × E × C；风险矩阵：可能性等级 × 后果严重性等级"
+            .into(),
         l: LecInput {
             value: l,
             meaning: step_of(&rk::LIKELIHOOD, l),
@@ -541,6 +622,9 @@ fn score(text: &str, factors: &[(&'static Factor, String, (usize, usize))], find
         class: rk::danger_class(d).to_string(),
         matrix_level: ml.to_string(),
         matrix_colour: mc.to_string(),
-        matrix_inputs: format!("可能性等级{lg}（L={l}）× 后果严重性等级{sg}（C={c}）= {}", lg as u16 * sg as u16),
+        matrix_inputs: format!(
+            "可能性等级{lg}（L={l}）× 后果严重性等级{sg}（C={c}）= {}",
+            lg as u16 * sg as u16
+        ),
     }
 }

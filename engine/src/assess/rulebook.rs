@@ -277,12 +277,14 @@ impl RuleBook {
         )?;
         let mut dmap: BTreeMap<String, DefinitionRule> = BTreeMap::new();
         for r in &rows {
-            let e = dmap.entry(get(r, "d").to_string()).or_insert_with(|| DefinitionRule {
-                doc: unit_id(get(r, "doc")),
-                unit: unit_id(get(r, "unit")),
-                term: get(r, "term").to_string(),
-                members: Vec::new(),
-            });
+            let e = dmap
+                .entry(get(r, "d").to_string())
+                .or_insert_with(|| DefinitionRule {
+                    doc: unit_id(get(r, "doc")),
+                    unit: unit_id(get(r, "unit")),
+                    term: get(r, "term").to_string(),
+                    members: Vec::new(),
+                });
             let m = get(r, "m").to_string();
             if !e.members.contains(&m) {
                 e.members.push(m);
@@ -308,19 +310,21 @@ impl RuleBook {
         )?;
         let mut duties: BTreeMap<String, Duty> = BTreeMap::new();
         for r in &rows {
-            let d = duties.entry(get(r, "d").to_string()).or_insert_with(|| Duty {
-                doc: unit_id(get(r, "doc")),
-                unit: unit_id(get(r, "unit")),
-                pos: num(r, "pos").unwrap_or(0.0) as i64,
-                text: get(r, "text").to_string(),
-                reporter: r.get("reporter").cloned(),
-                within_hours: num(r, "hours"),
-                immediate: flag(r, "imm").unwrap_or(false),
-                step_limit_hours: num(r, "step"),
-                followup_days: num(r, "days"),
-                event_condition: r.get("cond").cloned(),
-                ..Default::default()
-            });
+            let d = duties
+                .entry(get(r, "d").to_string())
+                .or_insert_with(|| Duty {
+                    doc: unit_id(get(r, "doc")),
+                    unit: unit_id(get(r, "unit")),
+                    pos: num(r, "pos").unwrap_or(0.0) as i64,
+                    text: get(r, "text").to_string(),
+                    reporter: r.get("reporter").cloned(),
+                    within_hours: num(r, "hours"),
+                    immediate: flag(r, "imm").unwrap_or(false),
+                    step_limit_hours: num(r, "step"),
+                    followup_days: num(r, "days"),
+                    event_condition: r.get("cond").cloned(),
+                    ..Default::default()
+                });
             for (k, list) in [("rec", &mut d.recipients), ("notify", &mut d.notify)] {
                 if let Some(v) = r.get(k) {
                     if !list.contains(v) {
@@ -398,14 +402,16 @@ impl RuleBook {
                 )
             });
             let Some(cid) = r.get("c") else { continue };
-            let c = conds.entry((lid.clone(), cid.clone())).or_insert_with(|| LevelCond {
-                unit: unit_id(get(r, "cunit")),
-                text: get(r, "ctext").to_string(),
-                grades: Vec::new(),
-                or_above: flag(r, "above").unwrap_or(false),
-                warnings: Vec::new(),
-                bounds: Vec::new(),
-            });
+            let c = conds
+                .entry((lid.clone(), cid.clone()))
+                .or_insert_with(|| LevelCond {
+                    unit: unit_id(get(r, "cunit")),
+                    text: get(r, "ctext").to_string(),
+                    grades: Vec::new(),
+                    or_above: flag(r, "above").unwrap_or(false),
+                    warnings: Vec::new(),
+                    bounds: Vec::new(),
+                });
             if let Some(gr) = r.get("grade") {
                 let gl = local(gr);
                 if !c.grades.contains(&gl) {
