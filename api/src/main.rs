@@ -172,6 +172,21 @@ enum EvalCommand {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Grounded answers over a gold file (dev_retrieval format): gold cited
+    /// in the 结论, refusals, unsupported sentences, numbers, TTFT.
+    Answers {
+        gold: PathBuf,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Only the first N questions.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Evidence provisions retrieved per question.
+        #[arg(long, default_value_t = 5)]
+        evidence: usize,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
     /// Grade and first-report deadline accuracy (dev_grading format).
     Grading {
         gold: PathBuf,
@@ -403,6 +418,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Eval {
             what: EvalCommand::Grading { gold, data },
         } => assess_cmd::eval_grading(&open(&data)?, &gold),
+        Command::Eval {
+            what:
+                EvalCommand::Answers {
+                    gold,
+                    data,
+                    limit,
+                    evidence,
+                    models,
+                },
+        } => eval_answers(gold, data, limit, evidence, &models),
         Command::Bench {
             what:
                 BenchCommand::Assess {
@@ -1177,5 +1202,82 @@ fn verify_citations(text: &str, data: PathBuf, json: bool) -> Result<()> {
             println!("✗ {}  {}", c.raw, c.problem.as_deref().unwrap_or(""));
         }
     }
+    Ok(())
+}
+
+fn eval_answers(
+    gold: PathBuf,
+    data: PathBuf,
+    limit: Option<usize>,
+    evidence: usize,
+    models: &setup::ModelArgs,
+) -> Result<()> {
+    let cfg = models.config()?;
+    let mut engine = open(&data)?;
+    models.attach(&mut engine, &cfg)?;
+    let mut generator = models.generator(&cfg)?;
+    let opts = emkg_engine::answer::AskOptions {
+        evidence,
+        ..Default::default()
+    };
+    let path = if generator.is_some() {
+        "生成"
+    } else {
+        "摘录（无生成模型）"
+    };
+    println!("路径：{path}");
+    let results = emkg_eval::answers::answers(
+        &engine,
+        &gold,
+        generator
+            .as_mut()
+            .map(|g| g as &mut dyn emkg_engine::models::Generator),
+        &opts,
+        limit,
+        &mut |r| {
+            println!(
+                "{} [{}] {} 金标{}证据 结论引用金标{} 引用{}条 句{}/不支持{} 数字{} 首字{} 总{:.1}s{}\n    {}",
+                r.id,
+                r.kind.as_deref().unwrap_or(""),
+                r.mode,
+                if r.gold_in_evidence { "在" } else { "不在" },
+                if r.gold_cited { "✓" } else { "✗" },
+                r.conclusion_cites,
+                r.sentences,
+                r.unsupported,
+                r.numbers_not_in_evidence,
+                r.ttft_secs.map(|t| format!("{t:.1}s")).unwrap_or("-".into()),
+                r.total_secs,
+                r.fallback.as_deref().map(|f| format!(" 回退：{f}")).unwrap_or_default(),
+                r.conclusion.chars().take(120).collect::<String>().replace('\n', " ")
+            );
+        },
+    )?;
+    let t = emkg_eval::answers::totals(&results);
+    let rate = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    println!("—— 合计（{} 题）——", t.n);
+    println!(
+        "金标在证据中 {}/{}；其中结论引用金标（已核验，≤3条）{}/{} = {:.3}",
+        t.gold_in_evidence,
+        t.n,
+        t.gold_cited_when_in_evidence,
+        t.gold_in_evidence,
+        rate(t.gold_cited_when_in_evidence, t.gold_in_evidence)
+    );
+    println!(
+        "拒答 {}（其中金标在证据中 {}，占比 {:.3}）；结论句 {}，无支持 {}（{:.3}）；证据外数字 {}；模型结论被回退 {}",
+        t.refusals,
+        t.refusals_with_gold,
+        rate(t.refusals_with_gold, t.n),
+        t.sentences,
+        t.unsupported,
+        rate(t.unsupported, t.sentences),
+        t.numbers_not_in_evidence,
+        t.fallbacks
+    );
+    println!(
+        "首字时间 p50 {:.2}s / p95 {:.2}s；总时间 p50 {:.2}s / p95 {:.2}s",
+        t.ttft_p50, t.ttft_p95, t.total_p50, t.total_p95
+    );
     Ok(())
 }

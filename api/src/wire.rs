@@ -249,12 +249,20 @@ pub fn verify_response(checks: &[emkg_engine::citations::CitationCheck]) -> Veri
 #[derive(Debug, Serialize)]
 pub struct AskCitationJson {
     pub raw: String,
+    /// conclusion or basis, in order of first appearance.
+    pub role: &'static str,
     pub unit_id: Option<String>,
     pub doc_title: Option<String>,
-    pub article: Option<String>,
+    /// The article number, as in search hits.
+    pub article: Option<u32>,
+    pub article_suffix: Option<u32>,
+    /// 第二十一条
+    pub article_label: Option<String>,
     pub section: Option<String>,
     pub quote: Option<String>,
     pub verified: bool,
+    /// Attributed to the provision by wording; the model did not cite it.
+    pub attributed: bool,
     pub problem: Option<String>,
 }
 
@@ -269,35 +277,120 @@ pub struct GenerationJson {
 }
 
 #[derive(Debug, Serialize)]
+pub struct SentenceJson {
+    pub text: String,
+    pub supported: bool,
+    pub supported_by: Option<String>,
+    pub overlap: f32,
+    pub attributed: bool,
+    pub numbers_not_in_evidence: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BasisJson {
+    pub unit_id: String,
+    pub citation: String,
+    pub quote: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FactJson {
+    pub text: String,
+    pub unit_id: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RelatedJson {
+    pub deadlines: Vec<FactJson>,
+    pub penalties: Vec<FactJson>,
+    pub parties: Vec<FactJson>,
+}
+
+#[derive(Debug, Serialize)]
 pub struct AskResponse {
     pub question: String,
+    /// The whole answer: 结论, 依据, related facts, notes.
     pub answer: String,
+    pub conclusion: String,
+    /// generated or extractive (who wrote the 结论); none for refusals.
+    pub conclusion_source: &'static str,
+    /// Why the model's 结论 was replaced by the extractive one.
+    pub fallback: Option<String>,
+    pub basis: Vec<BasisJson>,
+    pub related: RelatedJson,
+    pub scope_notes: Vec<String>,
     pub citations: Vec<AskCitationJson>,
+    pub sentences: Vec<SentenceJson>,
     pub evidence: Vec<HitJson>,
     pub verified: bool,
-    /// generated, extractive or no_evidence
+    /// generated, extractive, refused or no_evidence
     pub mode: &'static str,
-    /// The model cited nothing; citations were attributed by wording overlap.
+    /// A 结论 citation was attributed by wording overlap.
     pub attributed: bool,
     pub generation: Option<GenerationJson>,
+    pub ttft_secs: Option<f64>,
+    pub total_secs: f64,
+}
+
+fn facts(list: &[emkg_engine::answer::facts::Fact]) -> Vec<FactJson> {
+    list.iter()
+        .map(|f| FactJson {
+            text: f.text.clone(),
+            unit_id: f.unit_id.clone(),
+        })
+        .collect()
 }
 
 pub fn ask_response(question: &str, a: &emkg_engine::answer::Answer, model: &str) -> AskResponse {
     AskResponse {
         question: question.to_string(),
         answer: a.answer.clone(),
+        conclusion: a.conclusion.clone(),
+        conclusion_source: a.conclusion_source,
+        fallback: a.fallback.clone(),
+        basis: a
+            .basis
+            .iter()
+            .map(|b| BasisJson {
+                unit_id: b.unit_id.clone(),
+                citation: b.citation.clone(),
+                quote: b.quote.clone(),
+            })
+            .collect(),
+        related: RelatedJson {
+            deadlines: facts(&a.related.deadlines),
+            penalties: facts(&a.related.penalties),
+            parties: facts(&a.related.parties),
+        },
+        scope_notes: a.scope_notes.clone(),
         citations: a
             .citations
             .iter()
             .map(|c| AskCitationJson {
                 raw: c.raw.clone(),
+                role: c.role.as_str(),
                 unit_id: c.unit_id.clone(),
                 doc_title: c.doc_title.clone(),
-                article: c.article.clone(),
+                article: c.article,
+                article_suffix: c.article_suffix,
+                article_label: c.article_label.clone(),
                 section: c.section.clone(),
                 quote: c.quote.clone(),
                 verified: c.verified,
+                attributed: c.attributed,
                 problem: c.problem.clone(),
+            })
+            .collect(),
+        sentences: a
+            .sentences
+            .iter()
+            .map(|s| SentenceJson {
+                text: s.text.clone(),
+                supported: s.supported,
+                supported_by: s.supported_by.clone(),
+                overlap: s.overlap,
+                attributed: s.attributed,
+                numbers_not_in_evidence: s.numbers_not_in_evidence.clone(),
             })
             .collect(),
         evidence: search_response(question, &a.evidence).hits,
@@ -312,5 +405,7 @@ pub fn ask_response(question: &str, a: &emkg_engine::answer::Answer, model: &str
             prefill_secs: g.prefill_secs,
             decode_secs: g.decode_secs,
         }),
+        ttft_secs: a.ttft_secs,
+        total_secs: a.total_secs,
     }
 }

@@ -200,7 +200,11 @@ impl GraphStore for OxigraphGraph {
             Literal::from(generation as i64),
             graph,
         ));
-        t.commit().map_err(err)
+        t.commit().map_err(err)?;
+        // The generation is stamped last, after every write of a commit:
+        // flush now, so that no read-only open (search, serve) has to
+        // replay a large write-ahead log (30 s over a full corpus).
+        self.store.flush().map_err(err)
     }
 
     fn generation(&self) -> Result<Option<u64>> {

@@ -211,22 +211,23 @@ fn answers_flag_fabricated_and_misquoted_citations() {
     let a = e
         .ask(q, Some(&mut g), &AskOptions::default(), &mut |_| true)
         .unwrap();
-    assert_eq!(a.mode, "generated");
-    assert_eq!(a.citations.len(), 3, "{:?}", a.citations);
-    assert!(a.citations[0].verified, "{:?}", a.citations[0]);
-    assert_eq!(
-        a.citations[0].quote.as_deref(),
-        Some("配备吸附、堵漏和洗消器材")
+    // The model's 结论 cannot stand: its bad citations are marked in it and
+    // the 结论 is built from the provision's own clause instead.
+    let model = a.model_text.as_deref().expect("the model's text is kept");
+    assert_eq!(model.matches("〔引用未核实〕").count(), 2, "{model}");
+    assert_eq!(a.mode, "extractive");
+    assert!(
+        a.fallback.as_deref().unwrap().contains("核验"),
+        "{:?}",
+        a.fallback
     );
-    assert!(!a.citations[1].verified);
-    assert!(!a.citations[2].verified, "misquote must fail");
-    assert!(!a.verified);
-    assert_eq!(
-        a.answer.matches("〔引用未核实〕").count(),
-        2,
+    assert!(
+        a.conclusion.contains("《示例危险物品安全法》第二条"),
         "{}",
-        a.answer
+        a.conclusion
     );
+    assert!(a.verified, "the extractive 结论 is supported");
+    assert!(!a.answer.contains("第九百条"));
 
     // A real provision that was not among the evidence is flagged too.
     let mut g = Scripted("见《示例防汛条例》第一条。".into());
@@ -241,8 +242,9 @@ fn answers_flag_fabricated_and_misquoted_citations() {
             &mut |_| true,
         )
         .unwrap();
-    assert!(!a.citations[0].verified);
-    assert!(a.citations[0].problem.as_deref().unwrap().contains("证据"));
+    assert_eq!(a.mode, "extractive");
+    assert!(a.model_text.unwrap().contains("〔引用未核实〕"));
+    assert!(!a.conclusion.contains("示例防汛条例"), "{}", a.conclusion);
 }
 
 #[test]
@@ -264,6 +266,80 @@ fn extractive_answer_without_generator_verifies() {
     assert_eq!(a.mode, "extractive");
     assert!(!a.citations.is_empty());
     assert!(a.verified, "{:?}", a.citations);
-    assert_eq!(streamed, a.answer);
+    assert_eq!(streamed, a.conclusion);
     assert!(a.answer.contains("《示例防汛条例》第二条"));
+}
+
+#[test]
+fn verified_means_supported() {
+    let t = tempfile::tempdir().unwrap();
+    let e = store(t.path());
+    let q = "危险化学品生产单位要建立什么泄漏应急制度";
+    let ask = |text: &str| {
+        let mut g = Scripted(text.into());
+        e.ask(q, Some(&mut g), &AskOptions::default(), &mut |_| true)
+            .unwrap()
+    };
+    // A supported sentence with its citation stands as the model wrote it.
+    let a = ask("危险化学品生产单位应当建立泄漏应急处置制度，配备吸附、堵漏和洗消器材（《示例危险物品安全法》第二条）。");
+    assert_eq!(a.mode, "generated", "{:?}", a.fallback);
+    assert!(a.verified);
+    assert!(a.sentences.iter().all(|s| s.supported));
+    // An invented number is flagged and the sentence cannot stand.
+    let a = ask(
+        "危险化学品生产单位应当在3小时内建立泄漏应急处置制度（《示例危险物品安全法》第二条）。",
+    );
+    assert_eq!(a.mode, "extractive");
+    assert!(
+        a.fallback.as_deref().unwrap().contains("3小时"),
+        "{:?}",
+        a.fallback
+    );
+    // A sentence that no provision supports is not made supported by the
+    // citation another sentence carries.
+    let a = ask("今天天气很好，适合出门散步游玩。危险化学品生产单位应当建立泄漏应急处置制度（《示例危险物品安全法》第二条）。");
+    assert_eq!(a.mode, "extractive");
+    assert!(
+        a.fallback.as_deref().unwrap().contains("没有条文支持"),
+        "{:?}",
+        a.fallback
+    );
+    // An uncited sentence taken from a provision is attributed, and marked so.
+    let a = ask("仓库管理人员应当每日巡查库房温度和通风情况。");
+    assert_eq!(
+        a.mode, "extractive",
+        "the model cited nothing itself: {:?}",
+        a.fallback
+    );
+    assert!(a.fallback.as_deref().unwrap().contains("没有引用"));
+}
+
+#[test]
+fn a_refusal_is_never_verified() {
+    let t = tempfile::tempdir().unwrap();
+    let e = store(t.path());
+    let mut g = Scripted("根据现有资料无法回答该问题。".into());
+    // The store speaks of hazardous goods and floods, not of football.
+    let a = e
+        .ask(
+            "足球比赛的越位规则是什么",
+            Some(&mut g),
+            &AskOptions::default(),
+            &mut |_| true,
+        )
+        .unwrap();
+    assert!(a.mode == "refused" || a.mode == "no_evidence", "{}", a.mode);
+    assert!(!a.verified);
+    // A model that refuses although a provision answers is overruled.
+    let a = e
+        .ask(
+            "水库汛期要不要值班",
+            Some(&mut g),
+            &AskOptions::default(),
+            &mut |_| true,
+        )
+        .unwrap();
+    assert_eq!(a.mode, "extractive");
+    assert!(a.fallback.as_deref().unwrap().contains("拒绝回答"));
+    assert!(a.conclusion.contains("《示例防汛条例》第二条"));
 }

@@ -6,6 +6,7 @@
 //!
 //! Figures are printed, never asserted.
 
+pub mod answers;
 pub mod assessment;
 pub mod bench;
 pub mod models;

@@ -70,7 +70,9 @@ pub struct Amount {
 /// When it happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimeField {
-    /// The text's own expression (当日 resolved to its anchor date).
+    /// The text's own expression; 当日/当天 are replaced by the date they
+    /// refer to (2014年1月2日14时20分许 for 当日14时20分许), so `value` may
+    /// differ from the text at `span`, which covers the expression as written.
     pub value: String,
     pub span: Option<(usize, usize)>,
     /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM` when a reference date resolves it.
@@ -140,13 +142,9 @@ pub fn extract(text: &str) -> Incident {
         };
         match &mut inc.event_type {
             None => inc.event_type = Some(body_t),
-            Some(t)
-                if t.value == body_t.value
-                    && t.concept != body_t.concept
-                    && body_t.concept == "ForestGrasslandFire" =>
-            {
-                t.concept = body_t.concept;
-            }
+            // The body names the same event more precisely (森林火灾 under
+            // a 火灾 headline).
+            Some(t) if t.value == body_t.value => t.concept = body_t.concept,
             _ => {}
         }
     }
@@ -169,8 +167,29 @@ pub fn extract(text: &str) -> Incident {
         );
         inc.time = choose_time(&c, &doc, &times, &events);
         inc.location = location(&c, &doc, &times, e);
-    } else if let Some(t) = times.iter().find(|t| t.has_day()) {
-        inc.time = Some(resolve_time(&c, &doc, &times, t));
+    } else {
+        // No event word: the time after 发生在/发生于, else the first dated one;
+        // the place after 地点是/位于.
+        let after_happened = times.iter().find(|t| {
+            let lead: String = c[t.start.saturating_sub(3)..t.start].iter().collect();
+            lead.ends_with("发生在") || lead.ends_with("发生于") || lead.ends_with("时间是")
+        });
+        if let Some(t) = after_happened.or_else(|| times.iter().find(|t| t.has_day())) {
+            inc.time = Some(resolve_time(&c, &doc, &times, t));
+        }
+        for mark in ["地点是", "地点为", "地点在", "位于", "发生在"] {
+            if let Some(p) = find_str(&c, mark, 0) {
+                let start = p + mark.chars().count();
+                let mut end = start;
+                while end < c.len() && !matches!(c[end], '，' | '。' | '；' | '\n') {
+                    end += 1;
+                }
+                if let Some(f) = place_in(&c, start, end) {
+                    inc.location = Some(f);
+                    break;
+                }
+            }
+        }
     }
     inc.unit = unit(&c, &doc, event.body.as_ref().map(|e| e.pos));
     counts(&c, &doc, &mut inc);
@@ -262,6 +281,8 @@ struct Layout {
     reference: Option<Date>,
     /// Sentence ranges (split at 。！？\n), title excluded.
     sentences: Vec<(usize, usize)>,
+    /// Per char: inside a clause about statistics (see [`stat_flags`]).
+    stat: Vec<bool>,
 }
 
 impl Layout {
@@ -333,6 +354,7 @@ impl Layout {
             masked,
             reference,
             sentences,
+            stat: stat_flags(c),
         }
     }
 
@@ -419,12 +441,19 @@ fn mask_dateline(
     while start < b && c[start].is_whitespace() {
         start += 1;
     }
-    for lead in ["本报讯", "本报记者", "新华社电", "现代快报快讯："] {
+    for lead in ["本报讯", "本报记者", "新华社电"] {
         if starts_with(c, start, lead) {
             let n = lead.chars().count();
             masked[start..start + n].iter_mut().for_each(|m| *m = true);
             start += n;
         }
+    }
+    // An outlet's lead (…快讯：, …讯：) within the first few chars.
+    if let Some(k) = (start..(start + 12).min(b))
+        .find(|&k| c[k] == '讯' && matches!(c.get(k + 1), Some('：' | ':')))
+    {
+        masked[start..k + 2].iter_mut().for_each(|m| *m = true);
+        start = k + 2;
     }
     // …N月N日电 within the first 30 chars.
     let limit = (start + 30).min(b);
@@ -938,13 +967,21 @@ fn resolve_time(c: &[char], doc: &Layout, times: &[TimeExpr], t: &TimeExpr) -> T
     let date = resolve_date(t, anchor, doc.reference);
     let normalized = date.map(|d| match t.hour {
         Some(h) => {
-            let h = match (t.part, h) {
-                (Some("下午" | "晚上" | "晚间" | "傍晚" | "晚" | "夜间" | "午后"), h) if h < 12 => {
-                    h + 12
-                }
-                (Some("中午"), h) if h < 6 => h + 12,
-                _ => h,
+            // 下午3时 is 15:00, 晚上8点 20:00; but 夜间2时 and 晚上12点 are
+            // the small hours, and 24时 is midnight.
+            let evening = matches!(
+                t.part,
+                Some("晚上" | "晚间" | "晚" | "夜间" | "夜" | "深夜" | "夜里" | "午夜")
+            );
+            let (h, next_day) = match (t.part, h) {
+                (Some("下午" | "午后" | "傍晚"), h) if h < 12 => (h + 12, false),
+                (_, h) if evening && (5..12).contains(&h) => (h + 12, false),
+                (_, 12) if evening => (0, true),
+                (Some("中午"), h) if h < 6 => (h + 12, false),
+                (_, 24) => (0, true),
+                (_, h) => (h, false),
             };
+            let d = if next_day { d.plus(1) } else { d };
             format!("{}T{:02}:{:02}", d.iso(), h.min(23), t.minute.unwrap_or(0))
         }
         None => d.iso(),
@@ -1180,6 +1217,8 @@ const ORG_SUFFIXES: &[&str] = &[
     "合作社",
     "加油站",
     "仓库",
+    // Any shop (面包店, 五金店) is a business.
+    "店",
 ];
 
 fn unit(c: &[char], doc: &Layout, event: Option<usize>) -> Option<Field> {
@@ -1250,6 +1289,9 @@ fn unit(c: &[char], doc: &Layout, event: Option<usize>) -> Option<Field> {
 
 const MEASURES: &[char] = &['人', '名', '位', '具', '个', '例'];
 
+/// Occurrences of one casualty word examined.
+const MAX_HITS: usize = 64;
+
 /// A number ending right before `end` (exclusive), with its approximate
 /// prefix (约, 近, 逾, 超过); returns (start, quantity).
 fn number_before(c: &[char], end: usize) -> Option<(usize, Quantity, bool)> {
@@ -1272,9 +1314,10 @@ fn number_before(c: &[char], end: usize) -> Option<(usize, Quantity, bool)> {
     if k == end {
         return None;
     }
-    // 数百人, 几十人: no number is stated; 10^12, 1e12: not a plain number.
+    // 数百人, 几十人: no number is stated; 10^12, 1e12, .5: not a plain count.
     if k > 0
-        && (matches!(c[k - 1], '数' | '几' | '^' | '×' | '*') || c[k - 1].is_ascii_alphabetic())
+        && (matches!(c[k - 1], '数' | '几' | '^' | '×' | '*' | '.' | '．')
+            || c[k - 1].is_ascii_alphabetic())
     {
         return None;
     }
@@ -1283,11 +1326,22 @@ fn number_before(c: &[char], end: usize) -> Option<(usize, Quantity, bool)> {
         return None;
     }
     let lead: String = c[k.saturating_sub(2)..k].iter().collect();
-    let approx = ["约", "近", "逾", "超过", "大约", "达"]
+    let approx = ["约", "近", "逾", "超过", "大约", "将近", "接近"]
         .iter()
         .any(|w| lead.ends_with(w));
-    let approx = approx && !lead.ends_with('达') || q.approximate;
-    Some((k, q, approx))
+    let mut q = q;
+    if q.range.is_none() && approx && q.value >= 1.0 {
+        // 近10人: fewer than 10; 逾10人: more; 约10人: about.
+        let v = q.value;
+        q.range = Some(if lead.ends_with('近') {
+            ((v * 0.8).floor().max(1.0), (v - 1.0).max(1.0))
+        } else if lead.ends_with('逾') || lead.ends_with("超过") {
+            (v + 1.0, (v * 1.2).ceil().max(v + 1.0))
+        } else {
+            ((v * 0.9).floor(), (v * 1.1).ceil())
+        });
+    }
+    Some((k, q, approx || q.approximate))
 }
 
 /// A count phrase found next to a keyword.
@@ -1319,8 +1373,14 @@ fn counts_for(c: &[char], doc: &Layout, keywords: &[&str], blockers: &[&str]) ->
     for kw in keywords {
         let kn = kw.chars().count();
         let mut from = 0;
+        let mut seen = 0;
         while let Some(p) = find_str(c, kw, from) {
             from = p + kn;
+            // A report states its casualties a few times, not thousands.
+            seen += 1;
+            if seen > MAX_HITS {
+                break;
+            }
             if doc.masked[p] && !doc.in_title(p) {
                 continue;
             }
@@ -1349,7 +1409,7 @@ fn counts_for(c: &[char], doc: &Layout, keywords: &[&str], blockers: &[&str]) ->
                                 while j > ca && s0 - j <= 16 {
                                     j -= 1;
                                     if MEASURES.contains(&c[j]) {
-                                        group = number_before(c, j);
+                                        group = number_before(c, j).map(|g| (g, j));
                                         if group.is_some() {
                                             break;
                                         }
@@ -1358,13 +1418,17 @@ fn counts_for(c: &[char], doc: &Layout, keywords: &[&str], blockers: &[&str]) ->
                                         break;
                                     }
                                 }
-                                match group {
-                                    Some((gs, gq, _)) => {
-                                        total += gq.value;
-                                        s0 = gs;
-                                    }
-                                    None => break,
+                                // 2人死亡、49人重伤: the earlier group counts
+                                // something else, not more of the same.
+                                let Some(((gs, gq, _), gj)) = group else {
+                                    break;
+                                };
+                                let between: String = c[gj + 1..s0 - 1].iter().collect();
+                                if ALL_CASUALTY_WORDS.iter().any(|w| between.contains(w)) {
+                                    break;
                                 }
+                                total += gq.value;
+                                s0 = gs;
                             }
                             best = Some(Hit {
                                 value: total,
@@ -1444,25 +1508,53 @@ fn counts_for(c: &[char], doc: &Layout, keywords: &[&str], blockers: &[&str]) ->
     out
 }
 
-/// Sentences about statistics or other incidents (近3年已有5名…) do not
-/// count for this one.
-fn statistical(c: &[char], doc: &Layout, p: usize) -> bool {
-    let (a, b) = doc.sentence_of(p);
-    let s: String = c[a..b].iter().collect();
-    [
-        "近几年",
-        "近年来",
-        "去年",
-        "今年以来",
-        "累计",
-        "同比",
-        "全年",
-        "近3年",
-        "近三年",
-        "历年",
-    ]
-    .iter()
-    .any(|w| s.contains(w))
+/// A count after a statistics word in its clause (近3年已有5名…, 去年…) is
+/// about other incidents and does not count for this one.
+fn statistical(_c: &[char], doc: &Layout, p: usize) -> bool {
+    doc.stat.get(p).copied().unwrap_or(false)
+}
+
+/// Words that open a statement about other incidents or periods.
+const STAT_WORDS: [&str; 12] = [
+    "近几年",
+    "近年来",
+    "去年",
+    "今年以来",
+    "同比",
+    "全年",
+    "历年",
+    "此前",
+    "以往",
+    "往年",
+    "近两年",
+    "多年来",
+];
+
+/// Per char: whether a statistics word precedes it in its sentence (until
+/// 此次/本次/这次 brings the text back to this incident).
+fn stat_flags(c: &[char]) -> Vec<bool> {
+    let mut out = vec![false; c.len()];
+    let mut on = false;
+    for i in 0..c.len() {
+        if matches!(c[i], '。' | '！' | '？' | '\n') {
+            on = false;
+            continue;
+        }
+        if ["此次", "本次", "这次", "该起"]
+            .iter()
+            .any(|w| starts_with(c, i, w))
+        {
+            on = false;
+        }
+        if !on {
+            on = STAT_WORDS.iter().any(|w| starts_with(c, i, w))
+                // 近3年, 近三年, 近10年
+                || (c[i] == '近'
+                    && quantity_at(c, i + 1).is_some_and(|q| c.get(q.end) == Some(&'年')));
+        }
+        out[i] = on;
+    }
+    out
 }
 
 /// `二死二伤`, `1死7伤`, `一死一伤`: (deaths, injuries).
@@ -1572,7 +1664,7 @@ fn max_hit(hits: &[Hit]) -> Option<&Hit> {
 
 const DEATH_WORDS: &[&str] = &[
     "死亡", "遇难", "丧生", "身亡", "罹难", "殒命", "丧命", "遇害", "死者", "尸体", "溺亡", "坠亡",
-    "亡",
+    "牺牲", "亡",
 ];
 const INJURY_WORDS: &[&str] = &[
     "受伤",
@@ -1589,6 +1681,25 @@ const INJURY_WORDS: &[&str] = &[
 ];
 const SERIOUS_WORDS: &[&str] = &["重伤", "受重伤", "急性工业中毒", "急性中毒", "重度烧伤"];
 const LIGHT_WORDS: &[&str] = &["轻伤", "受轻伤", "轻微伤"];
+/// Every word that names a casualty count.
+const ALL_CASUALTY_WORDS: &[&str] = &[
+    "死",
+    "亡",
+    "遇难",
+    "丧生",
+    "罹难",
+    "殒命",
+    "丧命",
+    "遇害",
+    "伤",
+    "失踪",
+    "下落不明",
+    "失联",
+    "被困",
+    "中毒",
+    "转移",
+    "疏散",
+];
 const CASUALTY_BLOCKERS: &[&str] = &[
     "死亡", "遇难", "受伤", "失踪", "重伤", "轻伤", "被困", "转移", "疏散", "中毒", "，", "。",
 ];
@@ -1620,6 +1731,19 @@ fn counts(c: &[char], doc: &Layout, inc: &mut Incident) {
                 ));
             }
         }
+    }
+    // Fractions and counts beyond any accident are refused, with a warning.
+    for (name, hs) in [("死亡", &mut deaths), ("受伤", &mut injuries)] {
+        hs.retain(|h| {
+            let bad = h.value.fract() != 0.0 || !h.value.is_finite() || h.value > 1_000_000.0;
+            if bad {
+                inc.warnings.push(format!(
+                    "{name}人数“{}”不合理（非整数或超过一百万），已忽略，请核实",
+                    slice(c, h.span)
+                ));
+            }
+            !bad
+        });
     }
     let negative = |h: &Hit| {
         let lead: String = c[h.span.0.saturating_sub(1)..h.span.0].iter().collect();
@@ -2126,6 +2250,48 @@ mod tests {
         assert_eq!((e.value, e.approximate), (20_000, true));
         let i = extract("另有3人被卡在驾驶室内无法出来");
         assert_eq!(i.trapped.map(|c| c.value), Some(3));
+    }
+
+    /// Held-out cases a review found wrong; each names what it guards.
+    #[test]
+    fn regressions_from_review() {
+        // Groups of a list add up only when they count the same thing.
+        let i = extract("某公司发生火灾，造成2人死亡、49人重伤");
+        assert_eq!(i.serious_injuries.map(|c| c.value), Some(49));
+        assert_eq!(i.deaths.map(|c| c.value), Some(2));
+        assert_eq!(injuries("某厂爆炸，造成5人死亡、12人受伤"), Some(12));
+        assert_eq!(injuries("车上6名乘客及1名司机受伤"), Some(7));
+        // 近N is fewer than N.
+        let d = extract("某公司发生火灾，近10人死亡").deaths.unwrap();
+        assert_eq!(d.range, Some((8, 9)));
+        // Fractions and absurd counts are refused with a warning.
+        for t in [
+            "某酒店发生火灾，0.5人死亡",
+            "某厂发生爆炸，１０００００００００００００人死亡",
+        ] {
+            let i = extract(t);
+            assert_eq!(i.deaths, None, "{t}");
+            assert!(!i.warnings.is_empty(), "{t}");
+        }
+        assert_eq!(deaths("某酒店发生火灾，.5人死亡"), None);
+        // Statistics about other periods do not count; this incident's do.
+        assert_eq!(deaths("某工厂发生火灾，累计造成3人死亡"), Some(3));
+        assert_eq!(
+            deaths("某厂今年以来第二次发生火灾，此次造成3人死亡"),
+            Some(3)
+        );
+        assert_eq!(deaths("某工厂发生爆炸，造成3人死亡，同比下降"), Some(3));
+        assert_eq!(
+            deaths("某公司仓库起火，1人受伤。去年该公司也曾发生火灾，造成5人死亡"),
+            None
+        );
+        // Small hours are not afternoon.
+        let t = extract("2014-04-07\n昨夜2时许，某厂发生火灾").time.unwrap();
+        assert_eq!(t.normalized.as_deref(), Some("2014-04-06T02:00"));
+        let t = extract("2014-04-07\n昨晚8点，某厂发生火灾").time.unwrap();
+        assert_eq!(t.normalized.as_deref(), Some("2014-04-06T20:00"));
+        // Firefighters who died in the line of duty are deaths.
+        assert_eq!(deaths("某工厂发生火灾，3名消防员牺牲"), Some(3));
     }
 
     #[test]

@@ -513,11 +513,13 @@ pub(crate) fn reporting_duty(
             .trim_start_matches("特种设备发生事故后")
             .trim_matches(|c: char| "，、 ".contains(c))
             .to_string();
-        // 事故发生后 is a time, …上报的 a condition: neither is a party.
+        // 事故发生后 is a time, …上报的 a condition, （二）较大事故 a grade:
+        // none of them is a party.
         if (2..=40).contains(&phrase.chars().count())
             && !phrase.ends_with('后')
             && !phrase.ends_with('的')
             && !phrase.ends_with("时")
+            && grades_named(&phrase).is_empty()
         {
             d.reporter = Some(phrase);
         }
@@ -636,7 +638,8 @@ pub(crate) fn reporting_duty(
         || d.immediate
         || d.step_limit_hours.is_some()
         || d.followup_days.is_some()
-        || (!d.recipients.is_empty() && (!d.grades.is_empty() || lead.is_some()));
+        // Escalation level by level (逐级报告…直至X) is a duty whatever the grade.
+        || (!d.recipients.is_empty() && (!d.grades.is_empty() || lead.is_some() || text.contains("逐级")));
     meaningful.then_some(d)
 }
 

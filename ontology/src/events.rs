@@ -61,6 +61,7 @@ pub const TRIGGERS: &[Trigger] = &[
     t("坠江", "交通事故", "TransportAccident", true),
     t("坠河", "交通事故", "TransportAccident", true),
     t("坠崖", "交通事故", "TransportAccident", true),
+    t("翻入", "交通事故", "TransportAccident", true),
     t("卷进车轮", "交通事故", "TransportAccident", true),
     t("碾压", "交通事故", "TransportAccident", true),
     // Natural hazards.

@@ -147,9 +147,6 @@ pub const PRODUCTION_SIGNALS: &[&str] = &[
     "饭店",
     "餐馆",
     "餐厅",
-    "面包店",
-    "小吃店",
-    "抄手店",
     "门店",
     "店铺",
     "商铺",
@@ -170,9 +167,6 @@ pub const PRODUCTION_SIGNALS: &[&str] = &[
     "危险化学品",
     "隧道",
     "码头",
-    "厂",
-    "矿",
-    "站",
     "写字楼",
     "商业",
     "营业",
@@ -180,6 +174,10 @@ pub const PRODUCTION_SIGNALS: &[&str] = &[
     "维修",
     "项目",
 ];
+
+/// Special equipment a household may own and use itself (its gas
+/// cylinder): in a home with no business, not a special-equipment accident.
+pub const HOUSEHOLD_EQUIPMENT: &[&str] = &["液化气罐", "气瓶", "钢瓶", "煤气罐"];
 
 /// Words that show a private household setting with no business activity.
 pub const RESIDENTIAL_SIGNALS: &[&str] = &[

@@ -54,6 +54,28 @@ pub fn danger_class(d: f64) -> &'static str {
         .unwrap_or(DANGER_CLASSES[4].1)
 }
 
+/// The matrix's likelihood grade (1–4) of an L value: ≥ 6 相当可能及以上 is 4,
+/// ≥ 3 is 3, ≥ 1 is 2, below is 1.
+pub fn likelihood_grade(l: f64) -> u8 {
+    match l {
+        x if x >= 6.0 => 4,
+        x if x >= 3.0 => 3,
+        x if x >= 1.0 => 2,
+        _ => 1,
+    }
+}
+
+/// The matrix's severity grade (1–4) of a C value: ≥ 40 数人死亡 is 4, ≥ 15 is
+/// 3, ≥ 7 is 2, below is 1.
+pub fn severity_grade(c: f64) -> u8 {
+    match c {
+        x if x >= 40.0 => 4,
+        x if x >= 15.0 => 3,
+        x if x >= 7.0 => 2,
+        _ => 1,
+    }
+}
+
 /// Risk matrix levels by likelihood grade (1–4) × severity grade (1–4):
 /// product ≥ 12 重大, ≥ 8 较大, ≥ 4 一般, else 低 — with their colours.
 pub fn matrix_level(likelihood: u8, severity: u8) -> (&'static str, &'static str) {

@@ -110,6 +110,8 @@ pub fn amount_zh(q: &str, v: f64) -> String {
 /// incident text: one of the objects it lists is named (directly or by a
 /// colloquial name), and the rest of its wording is there.
 pub fn condition_matches(cond: &str, text: &str, members: &[String]) -> bool {
+    let text = affirmed(text);
+    let text = text.as_str();
     let mut aug = text.to_string();
     for (w, m) in EQUIPMENT_SYNONYMS.iter().chain(CONDITION_SYNONYMS) {
         if text.contains(w) {
@@ -143,6 +145,22 @@ pub fn condition_matches(cond: &str, text: &str, members: &[String]) -> bool {
         let need = if named.is_empty() { 0.75 } else { 0.6 };
         coverage(&pred, &aug) >= need
     })
+}
+
+/// The text without its denied clauses (未发生爆炸, 没有人员被困): what a
+/// criterion's condition may match.
+pub fn affirmed(text: &str) -> String {
+    text.split_inclusive(['，', '。', '；', ',', ';', '\n'])
+        .filter(|c| {
+            !["未", "没有", "并未", "并非", "不是", "无"]
+                .iter()
+                .any(|n| {
+                    c.contains(&format!("{n}发生"))
+                        || c.contains(&format!("{n}出现"))
+                        || c.trim_start().starts_with(n)
+                })
+        })
+        .collect()
 }
 
 /// Share of `pred`'s character bigrams (or its one char) found in `text`.
@@ -290,7 +308,17 @@ pub fn grade(
             rg::WORK_SAFETY_REGULATION
         )];
         if regime.id == rg::NATURAL_DISASTER {
-            notes.push("自然灾害按照国务院或者其确定的部门制定的分级标准分级（《中华人民共和国突发事件应对法》第三条）".into());
+            // Its grading standard is set by the State Council (the basis says where).
+            if let Some(b) = regime
+                .basis
+                .iter()
+                .find(|b| b.citation.contains("突发事件应对法"))
+            {
+                notes.push(format!(
+                    "自然灾害按照国务院或者其确定的部门制定的分级标准分级（{}）",
+                    b.citation
+                ));
+            }
         }
         return GradeResult {
             level: Some("不适用".into()),
@@ -350,6 +378,28 @@ pub fn grade(
             )],
         };
     };
+    // Missing people are not deaths, but may become deaths.
+    if let Some(m) = inc.missing.as_ref().filter(|m| m.value > 0) {
+        let mut with_missing = inc.clone();
+        let d = inc.deaths.as_ref().map(|d| d.value).unwrap_or(0);
+        with_missing.deaths = Some(emkg_ingest::incident::Count {
+            value: d + m.value,
+            span: None,
+            text: String::new(),
+            approximate: false,
+            range: None,
+            derived: true,
+        });
+        if let (Some(h), _, _) = highest(&defs, &with_missing, text, &members, false) {
+            if rank(&h) < rank(&g) {
+                warnings.push(format!(
+                    "另有{}人失踪（下落不明）：失踪人员如确认死亡，等级将升为{}，请持续核实",
+                    m.value,
+                    grade_zh(&h)
+                ));
+            }
+        }
+    }
     // An approximate count (十余人) can reach a higher grade at its upper end.
     let (g_hi, _, _) = highest(&defs, inc, text, &members, true);
     if let Some(h) = &g_hi {

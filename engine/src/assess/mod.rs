@@ -200,8 +200,14 @@ impl Engine {
 }
 
 /// Refuses what cannot be an incident report.
-pub fn validate_text(t: &str) -> Result<()> {
-    let t = t.trim();
+pub fn validate_text(raw: &str) -> Result<()> {
+    // Padding counts: the extractor reads the text as given.
+    if raw.chars().count() > MAX_TEXT_CHARS {
+        return Err(EngineError::BadQuery(format!(
+            "事件描述过长（超过{MAX_TEXT_CHARS}字），请只提交事件本身的描述"
+        )));
+    }
+    let t = raw.trim();
     if t.is_empty() {
         return Err(EngineError::BadQuery("事件描述为空，请输入事件情况".into()));
     }

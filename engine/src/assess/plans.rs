@@ -214,6 +214,21 @@ pub fn recommend(
                 }
             }
         }
+        // A scope limited to kinds of places (…高层建筑、人员密集场所…发生的
+        // 火灾): the incident must be at one of them.
+        let places = scope_places(scope);
+        if !places.is_empty() && !places.iter().any(|p| text.contains(p.as_str())) {
+            score -= 2.5;
+            why.push(format!("预案限于{}", places.join("、")));
+        }
+        // Events the plan hands over to other plans (…等按照相应专项应急预案处置).
+        if let Some(topic) = handed_over(scope)
+            .into_iter()
+            .find(|t| topic_matches(t, text, &words))
+        {
+            score -= 3.0;
+            why.push(format!("预案规定“{topic}”按相应专项预案处置"));
+        }
         if scope.contains("生产安全事故")
             && grade.level.as_deref().is_some_and(|l| l.ends_with("事故"))
         {
@@ -283,6 +298,89 @@ pub fn recommend(
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
     out.truncate(3);
     Ok(out)
+}
+
+/// The kinds of places a scope is limited to: the list between 行政区域内
+/// and 发生的 (高层建筑、人员密集场所和大型商业综合体), as the two-char stems
+/// an incident text would use (高层, 人员密集, 商业综合体).
+fn scope_places(scope: &str) -> Vec<String> {
+    let Some(a) = scope.find("区域内") else {
+        return Vec::new();
+    };
+    let rest = &scope[a + "区域内".len()..];
+    let Some(b) = rest.find("发生的") else {
+        return Vec::new();
+    };
+    let list = &rest[..b];
+    if list.chars().count() > 40 || !list.contains(['、', '和']) {
+        return Vec::new();
+    }
+    // Only a list of places limits the scope (not 危险化学品生产、储存、运输).
+    const PLACES: [&str; 13] = [
+        "建筑",
+        "场所",
+        "综合体",
+        "小区",
+        "楼",
+        "市场",
+        "商场",
+        "学校",
+        "医院",
+        "工地",
+        "区域",
+        "设施",
+        "村",
+    ];
+    let items: Vec<&str> = list.split(['、', '和', '及']).map(str::trim).collect();
+    if !items.iter().all(|i| PLACES.iter().any(|p| i.ends_with(p))) {
+        return Vec::new();
+    }
+    items
+        .iter()
+        .map(|p| {
+            p.trim_start_matches("大型")
+                .trim_end_matches("场所")
+                .trim_end_matches("建筑")
+        })
+        .filter(|p| p.chars().count() >= 2)
+        .map(|p| p.to_string())
+        .collect()
+}
+
+/// Topics a scope hands over to other plans: the list before
+/// 等按照相应专项应急预案 (高层建筑火灾、防汛防台、特种设备事故).
+fn handed_over(scope: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for sent in scope.split(['。', '\n']) {
+        let Some(p) = sent.find("按照相应") else {
+            continue;
+        };
+        let list = sent[..p].trim_end_matches('等');
+        for t in list.split(['、', '，']) {
+            let t = t.trim().trim_end_matches('等');
+            if t.chars().count() >= 2 {
+                out.push(t.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Whether an incident is of a handed-over topic: every two-char stem of
+/// the topic's words is in the text (高层建筑火灾 → 高层 and 火灾), or the
+/// topic names the incident's event (防汛防台 for a typhoon).
+fn topic_matches(topic: &str, text: &str, event_words: &[&str]) -> bool {
+    let c: Vec<char> = topic.chars().collect();
+    let stems: Vec<String> = c
+        .chunks(2)
+        .filter(|s| s.len() == 2)
+        .map(|s| s.iter().collect())
+        .collect();
+    let all_stems = !stems.is_empty() && stems.iter().all(|s| text.contains(s.as_str()));
+    all_stems
+        || event_words
+            .iter()
+            .any(|w| w.chars().count() >= 2 && topic.contains(w))
 }
 
 /// A search query for plans: the event, the place words and the hazards.

@@ -10,9 +10,24 @@ use crate::store::Catalog;
 use emkg_ingest::incident::Incident;
 use emkg_ontology::regimes::{self as rg, Regime};
 
-/// The words of `list` found in `text`.
+/// The words of `list` found in `text`, leaving out mentions in a denied
+/// clause (该户无任何生产经营活动: 生产 and 经营 are denied, not stated).
 fn hits<'a>(text: &str, list: &[&'a str]) -> Vec<&'a str> {
-    list.iter().copied().filter(|w| text.contains(w)).collect()
+    list.iter()
+        .copied()
+        .filter(|w| {
+            text.match_indices(*w).any(|(b, _)| {
+                let clause_start = text[..b]
+                    .rfind(['，', '。', '；', ',', ';', '\n'])
+                    .map(|p| p + text[p..].chars().next().map_or(1, char::len_utf8))
+                    .unwrap_or(0);
+                let lead = &text[clause_start..b];
+                !["无", "没有", "未", "非", "不是", "并非"]
+                    .iter()
+                    .any(|n| lead.contains(n))
+            })
+        })
+        .collect()
 }
 
 /// Members of the special-equipment definition (from the graph), with the
@@ -99,16 +114,18 @@ pub fn route(inc: &Incident, text: &str, book: &RuleBook, catalog: &Catalog) -> 
         .as_ref()
         .map(|e| e.value.as_str())
         .unwrap_or("");
+    let sentence = event_sentence(text, inc);
     let production = hits(text, rg::PRODUCTION_SIGNALS);
     let residential = hits(text, rg::RESIDENTIAL_SIGNALS);
-    let unit_named = inc.unit.is_some();
+    let business = !production.is_empty() || inc.unit.is_some();
 
-    // Public-health events.
-    let health = hits(text, rg::PUBLIC_HEALTH_SIGNALS);
+    // Public-health and environmental events: by what happened, not by a
+    // word elsewhere (疫情防控期间，某化工厂发生爆炸 is an explosion).
+    let health = hits(sentence, rg::PUBLIC_HEALTH_SIGNALS);
     if matches!(
         concept,
         "InfectiousDisease" | "FoodSafetyEvent" | "UnexplainedDisease"
-    ) || (!health.is_empty() && !text.contains("工业中毒"))
+    ) || (concept.is_empty() && !health.is_empty())
     {
         return result(
             get(rg::PUBLIC_HEALTH),
@@ -116,6 +133,14 @@ pub fn route(inc: &Incident, text: &str, book: &RuleBook, catalog: &Catalog) -> 
                 "事件属于突发公共卫生事件（{}），不属于生产经营活动中发生的生产安全事故",
                 health.first().copied().unwrap_or(label)
             )],
+            catalog,
+        );
+    }
+    let env = hits(sentence, rg::ENVIRONMENT_SIGNALS);
+    if concept == "EcoEnvironmentEvent" || (concept.is_empty() && !env.is_empty()) {
+        return result(
+            get(rg::ENVIRONMENT),
+            vec!["环境污染事故不适用《生产安全事故报告和调查处理条例》".into()],
             catalog,
         );
     }
@@ -142,17 +167,30 @@ pub fn route(inc: &Incident, text: &str, book: &RuleBook, catalog: &Catalog) -> 
             catalog,
         );
     }
-    // Environmental pollution is excluded by the regulation's own scope.
-    if concept == "EcoEnvironmentEvent" {
-        return result(
-            get(rg::ENVIRONMENT),
-            vec!["环境污染事故不适用《生产安全事故报告和调查处理条例》".into()],
-            catalog,
-        );
+    // Special equipment named where the event is stated. A building's
+    // elevator serves many households and is special equipment; a
+    // household's own gas cylinder in a home with no business is not.
+    let equipment = equipment_terms(book, catalog);
+    // …and named as equipment, not as a place (锅炉房 is a room).
+    let named = equipment.iter().find(|(w, _)| {
+        sentence
+            .match_indices(w.as_str())
+            .any(|(b, m)| !sentence[b + m.len()..].starts_with(['房', '间', '区', '站', '厂']))
+    });
+    let household = !residential.is_empty() && !business;
+    if let Some((word, member)) = named {
+        let own_cylinder = household && rg::HOUSEHOLD_EQUIPMENT.iter().any(|h| word.contains(h));
+        if !own_cylinder {
+            let why = if word == member {
+                format!("事故涉及特种设备（{member}）")
+            } else {
+                format!("事故涉及特种设备（{word}，属{member}）")
+            };
+            return result(get(rg::SPECIAL_EQUIPMENT), vec![why], catalog);
+        }
     }
     // A household with no production or business activity.
-    let business = !production.is_empty() || unit_named;
-    if !residential.is_empty() && !business {
+    if household {
         let r = if label == "火灾" {
             rg::NON_PRODUCTION_FIRE
         } else {
@@ -166,21 +204,6 @@ pub fn route(inc: &Incident, text: &str, book: &RuleBook, catalog: &Catalog) -> 
             )],
             catalog,
         );
-    }
-    // Special equipment named in the event sentence.
-    let sentence = event_sentence(text, inc);
-    let equipment = equipment_terms(book, catalog);
-    let named: Vec<&(String, String)> = equipment
-        .iter()
-        .filter(|(w, _)| sentence.contains(w.as_str()))
-        .collect();
-    if let Some((word, member)) = named.first() {
-        let why = if word == member {
-            format!("事故涉及特种设备（{member}）")
-        } else {
-            format!("事故涉及特种设备（{word}，属{member}）")
-        };
-        return result(get(rg::SPECIAL_EQUIPMENT), vec![why], catalog);
     }
     let power = hits(text, rg::POWER_SIGNALS);
     if !power.is_empty() && (inc.deaths.is_none() || text.contains("停电")) {
@@ -246,6 +269,28 @@ mod tests {
             rg::PUBLIC_HEALTH
         );
         assert_eq!(regime_of("某河段发生水污染，大量死鱼"), rg::ENVIRONMENT);
+    }
+
+    #[test]
+    fn regressions_from_review() {
+        // An epidemic mentioned in passing does not make an explosion a health event.
+        assert_eq!(
+            regime_of("疫情防控期间，某化工厂发生爆炸，造成3人死亡"),
+            rg::WORK_SAFETY
+        );
+        assert_eq!(
+            regime_of("某机械厂发生机械伤害事故，1人死亡，另有1名工人伤口感染"),
+            rg::WORK_SAFETY
+        );
+        // A fire station is not a business; a denied business is none.
+        assert_eq!(
+            regime_of("某居民家中起火，消防站出动2辆消防车扑救，造成1人死亡"),
+            rg::NON_PRODUCTION_FIRE
+        );
+        assert_eq!(
+            regime_of("某村民家中发生燃气爆炸，造成3人死亡，该户无任何生产经营活动"),
+            rg::NON_PRODUCTION
+        );
     }
 
     #[test]

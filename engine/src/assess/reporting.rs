@@ -137,8 +137,37 @@ pub fn duties(
         .find(|d| !d.notify.is_empty() && !by_unit(d))
         .map(|d| d.notify.clone())
         .unwrap_or_default();
-    if let Some(g) = g {
-        for d in ds.iter().filter(|d| d.grades.iter().any(|x| x == g)) {
+    // A regime that escalates the same way for every grade (逐级…直至X).
+    let graded: Vec<&&Duty> = match g {
+        Some(g) => ds
+            .iter()
+            .filter(|d| d.grades.iter().any(|x| x == g))
+            .collect(),
+        None => Vec::new(),
+    };
+    let ungraded_escalation: Vec<&&Duty> = ds
+        .iter()
+        .filter(|d| {
+            d.grades.is_empty()
+                && !by_unit(d)
+                && !d.recipients.is_empty()
+                && d.text.contains("逐级")
+        })
+        .collect();
+    if g.is_some() && graded.is_empty() {
+        for d in &ungraded_escalation {
+            let h = step_limit;
+            out.steps.push(step(
+                d,
+                h.map(|h| format!("逐级上报，每级不超过{}", hours_zh(h).trim_end_matches('内')))
+                    .unwrap_or_else(|| "逐级上报".into()),
+                h,
+                catalog,
+            ));
+        }
+    }
+    if g.is_some() {
+        for d in graded {
             let (limit, hours) = if d.immediate {
                 ("立即".to_string(), None)
             } else if let Some(h) = step_limit {

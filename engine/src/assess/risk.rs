@@ -109,6 +109,9 @@ pub struct RiskAssessment {
     pub warnings: Vec<String>,
 }
 
+/// Findings read from one description.
+const MAX_FINDINGS: usize = 30;
+
 fn factors_in(text: &str) -> Vec<(&'static Factor, String, (usize, usize))> {
     let mut out: Vec<(&'static Factor, String, (usize, usize))> = Vec::new();
     for f in rk::FACTORS {
@@ -166,7 +169,17 @@ impl Engine {
         validate_text(text)?;
         let mut warnings = Vec::new();
         let factors = factors_in(text);
-        let findings_raw = split_findings(text);
+        // The same finding twice is one finding; a checklist has dozens at most.
+        let mut findings_raw = split_findings(text);
+        let mut seen = HashSet::new();
+        findings_raw.retain(|(t, _)| seen.insert(t.clone()));
+        if findings_raw.len() > MAX_FINDINGS {
+            warnings.push(format!(
+                "描述中有{}条情形，只研判前{MAX_FINDINGS}条",
+                findings_raw.len()
+            ));
+            findings_raw.truncate(MAX_FINDINGS);
+        }
         let mut findings = Vec::new();
         for (t, span) in &findings_raw {
             let fs = factors_in(t);
@@ -587,18 +600,7 @@ fn score(
     }
     let d = l * e * c;
     // Matrix grades 1–4 from L and C.
-    let lg: u8 = match l {
-        x if x >= 6.0 => 4,
-        x if x >= 3.0 => 3,
-        x if x >= 1.0 => 2,
-        _ => 1,
-    };
-    let sg: u8 = match c {
-        x if x >= 40.0 => 4,
-        x if x >= 15.0 => 3,
-        x if x >= 7.0 => 2,
-        _ => 1,
-    };
+    let (lg, sg) = (rk::likelihood_grade(l), rk::severity_grade(c));
     let (ml, mc) = rk::matrix_level(lg, sg);
     Score {
         method: "作业条件危险性评价法（LEC）：D = L × E × C；风险矩阵：可能性等级 × 后果严重性等级"

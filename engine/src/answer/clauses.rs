@@ -1,0 +1,395 @@
+//! Clause-level evidence: what a question asks (its terms and its type —
+//! deadline, penalty, duty …) and, in each retrieved provision, the
+//! sentences that answer it. The model and the 依据 see those sentences,
+//! not whole articles.
+
+use crate::Hit;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// What kind of answer a question wants; each kind has the wording that
+/// states it in legal text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuestionType {
+    Deadline,
+    Penalty,
+    Prohibition,
+    Duty,
+    Definition,
+    Threshold,
+    WhoDecides,
+    Procedure,
+    General,
+}
+
+impl QuestionType {
+    /// Words in a provision sentence that state this kind of answer.
+    fn cues(self) -> &'static [&'static str] {
+        match self {
+            QuestionType::Deadline => &["小时", "日内", "天内", "立即", "及时", "期限", "之日起"],
+            QuestionType::Penalty => &["罚款", "处", "没收", "吊销", "责令", "拘留", "追究"],
+            QuestionType::Prohibition => &["不得", "禁止", "严禁"],
+            QuestionType::Duty => &["应当", "必须", "负责", "职责"],
+            QuestionType::Definition => &["是指", "所称", "包括", "分为"],
+            QuestionType::Threshold => &["以上", "以下", "不足", "超过"],
+            QuestionType::WhoDecides => &["负责", "组织", "由", "决定", "批准", "主管"],
+            QuestionType::Procedure => &["报告", "程序", "应当", "提交", "审查"],
+            QuestionType::General => &[],
+        }
+    }
+}
+
+/// The question's type, from its wording.
+pub fn question_type(q: &str) -> QuestionType {
+    let has = |ws: &[&str]| ws.iter().any(|w| q.contains(w));
+    if has(&[
+        "多长时间",
+        "多久",
+        "几小时",
+        "几个小时",
+        "几天",
+        "时限",
+        "期限",
+        "多少小时",
+        "什么时候",
+    ]) {
+        QuestionType::Deadline
+    } else if has(&["罚", "处罚", "处理他", "怎么处理", "法律责任", "追究"]) {
+        QuestionType::Penalty
+    } else if has(&[
+        "能不能",
+        "可不可以",
+        "可以吗",
+        "行不行",
+        "允许",
+        "是否可以",
+        "能否",
+        "禁止",
+    ]) {
+        QuestionType::Prohibition
+    } else if has(&[
+        "是什么",
+        "什么是",
+        "指什么",
+        "哪几类",
+        "哪些类",
+        "包括哪些",
+        "怎么分",
+        "分为",
+    ]) {
+        QuestionType::Definition
+    } else if has(&[
+        "多少人",
+        "多少万",
+        "多少元",
+        "以上",
+        "达到",
+        "标准",
+        "算什么",
+    ]) {
+        QuestionType::Threshold
+    } else if has(&[
+        "谁",
+        "哪个部门",
+        "哪一级",
+        "哪级",
+        "由谁",
+        "哪个单位",
+        "找谁",
+        "归谁",
+    ]) {
+        QuestionType::WhoDecides
+    } else if has(&[
+        "职责",
+        "责任",
+        "义务",
+        "要做",
+        "要求",
+        "负什么",
+        "应当",
+        "要不要",
+        "管不管",
+        "干哪些",
+    ]) {
+        QuestionType::Duty
+    } else if has(&["怎么办", "如何", "程序", "流程", "怎么报"]) {
+        QuestionType::Procedure
+    } else {
+        QuestionType::General
+    }
+}
+
+fn jieba() -> &'static jieba_rs::Jieba {
+    static J: OnceLock<jieba_rs::Jieba> = OnceLock::new();
+    J.get_or_init(jieba_rs::Jieba::new)
+}
+
+/// Function words and question words that say nothing about the content.
+const STOP: &[&str] = &[
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "是",
+    "在",
+    "有",
+    "和",
+    "与",
+    "或",
+    "及",
+    "要",
+    "就",
+    "都",
+    "也",
+    "还",
+    "被",
+    "把",
+    "对",
+    "给",
+    "让",
+    "会",
+    "能",
+    "可以",
+    "什么",
+    "怎么",
+    "怎样",
+    "如何",
+    "哪些",
+    "哪个",
+    "哪",
+    "多少",
+    "多长",
+    "时间",
+    "是否",
+    "到底",
+    "平时",
+    "这样",
+    "那",
+    "这",
+    "我们",
+    "我",
+    "你",
+    "他",
+    "他们",
+    "一个",
+    "一些",
+    "应该",
+    "需要",
+    "规定",
+    "法律",
+    "条例",
+    "按照",
+    "依据",
+    "根据",
+    "请问",
+    "问",
+    "行不行",
+    "能不能",
+    "可不可以",
+    "不",
+    "没",
+    "没有",
+    "吗？",
+    "？",
+    "，",
+    "。",
+    "、",
+    "要不要",
+    "谁",
+    "由",
+    "一下",
+    "时候",
+    "就是",
+    "还是",
+    "以后",
+    "之后",
+    "直接",
+    "开始",
+    "东西",
+    "那些",
+    "这些",
+    "一场",
+    "个",
+];
+
+/// Content terms of a question (jieba words that are not function words),
+/// with the statutory terms its colloquial words stand for.
+pub fn terms(q: &str) -> Vec<String> {
+    let stop: HashSet<&str> = STOP.iter().copied().collect();
+    let mut out: Vec<String> = Vec::new();
+    for w in jieba().cut_for_search(q, true) {
+        let w = w.word.trim();
+        if w.is_empty()
+            || stop.contains(w)
+            || w.chars().all(|c| !c.is_alphanumeric())
+            || (w.chars().count() == 1 && !w.chars().all(|c| c.is_ascii_digit()))
+        {
+            continue;
+        }
+        if !out.iter().any(|o| o == w) {
+            out.push(w.to_string());
+        }
+    }
+    for t in emkg_ontology::lexicon::expansions(q) {
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_string());
+        }
+    }
+    out
+}
+
+/// A sentence of a provision chosen as evidence.
+#[derive(Debug, Clone)]
+pub struct Clause {
+    /// Index of the hit it comes from.
+    pub hit: usize,
+    pub text: String,
+    pub score: f32,
+}
+
+/// Sentences of a provision's text: split at 。；and line ends, the
+/// leading 第N条 label dropped, items kept whole.
+pub fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        cur.push(c);
+        if matches!(c, '。' | '；' | '\n') {
+            let t = cur.trim().to_string();
+            if t.chars().count() >= 4 {
+                out.push(t);
+            }
+            cur.clear();
+        }
+    }
+    let t = cur.trim().to_string();
+    if t.chars().count() >= 4 {
+        out.push(t);
+    }
+    if let Some(first) = out.first_mut() {
+        if let Some(a) = emkg_ingest::structure::article_start(first) {
+            *first = first
+                .chars()
+                .skip(a.label_chars)
+                .collect::<String>()
+                .trim()
+                .to_string();
+        }
+    }
+    out.retain(|s| s.chars().count() >= 4);
+    out
+}
+
+/// How well a sentence answers: the question's terms it contains (longer
+/// terms weigh more), plus the wording of the question's type.
+pub fn score(sentence: &str, terms: &[String], qt: QuestionType) -> f32 {
+    let mut s = 0.0f32;
+    for t in terms {
+        if sentence.contains(t.as_str()) {
+            s += (t.chars().count() as f32).min(6.0);
+        }
+    }
+    if qt.cues().iter().any(|c| sentence.contains(c)) {
+        s += 2.0;
+    }
+    s
+}
+
+/// For each hit, its best sentences (at most `per_hit`), best first; each
+/// hit gets at least its best sentence.
+pub fn select(question: &str, hits: &[Hit], per_hit: usize) -> Vec<Clause> {
+    let ts = terms(question);
+    let qt = question_type(question);
+    let mut out = Vec::new();
+    for (i, h) in hits.iter().enumerate() {
+        let mut scored: Vec<(f32, usize, String)> = sentences(&h.chunk.text)
+            .into_iter()
+            .enumerate()
+            .map(|(k, s)| (score(&s, &ts, qt), k, s))
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let best = scored.first().map(|x| x.0).unwrap_or(0.0);
+        let mut picked: Vec<(f32, usize, String)> = scored
+            .into_iter()
+            .take(per_hit)
+            .enumerate()
+            .filter(|(n, x)| *n == 0 || (x.0 > 0.0 && x.0 >= best * 0.6))
+            .map(|(_, x)| x)
+            .collect();
+        // In the provision's own order.
+        picked.sort_by_key(|x| x.1);
+        for (sc, _, text) in picked {
+            out.push(Clause {
+                hit: i,
+                text,
+                score: sc,
+            });
+        }
+    }
+    out
+}
+
+/// Share of the question's terms (by weight) found in a text: how much of
+/// the question the text speaks to.
+pub fn coverage(terms: &[String], text: &str) -> f32 {
+    let total: f32 = terms
+        .iter()
+        .map(|t| (t.chars().count() as f32).min(6.0))
+        .sum();
+    if total == 0.0 {
+        return 0.0;
+    }
+    let found: f32 = terms
+        .iter()
+        .filter(|t| text.contains(t.as_str()))
+        .map(|t| (t.chars().count() as f32).min(6.0))
+        .sum();
+    found / total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn question_types() {
+        assert_eq!(
+            question_type("较大事故应当在多长时间内报告？"),
+            QuestionType::Deadline
+        );
+        assert_eq!(question_type("未配备安全员罚多少"), QuestionType::Penalty);
+        assert_eq!(
+            question_type("塔吊没验收就吊东西行不行"),
+            QuestionType::Prohibition
+        );
+        assert_eq!(
+            question_type("突发事件包括哪几类"),
+            QuestionType::Definition
+        );
+        assert_eq!(
+            question_type("一般事故由哪一级政府负责调查"),
+            QuestionType::WhoDecides
+        );
+        assert_eq!(
+            question_type("老板要对安全生产负什么责？"),
+            QuestionType::Duty
+        );
+    }
+
+    #[test]
+    fn sentences_drop_the_article_label() {
+        let s = sentences("第九条 事故发生后，有关人员应当立即报告；单位负责人应当于1小时内报告。\n情况紧急时，可以直接报告。");
+        assert_eq!(s[0], "事故发生后，有关人员应当立即报告；");
+        assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn terms_drop_function_words_and_expand_colloquial_ones() {
+        let t = terms("老板要对安全生产负什么责？");
+        assert!(t.iter().any(|x| x.contains("安全")), "{t:?}");
+        assert!(t.contains(&"主要负责人".to_string()), "{t:?}");
+        assert!(!t.iter().any(|x| x == "什么" || x == "要"));
+    }
+}

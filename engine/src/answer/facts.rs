@@ -1,0 +1,149 @@
+//! Facts the graph holds about the provisions an answer rests on: their
+//! time limits, the penalties that sanction them (with amounts and who is
+//! penalised) and the parties they bind. Each fact names its provision.
+
+use crate::graph::{QueryLimits, ResultFormat};
+use crate::Engine;
+use emkg_ontology::vocab::{id_iri, ID};
+use std::time::Duration;
+
+/// One related fact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fact {
+    /// What it says, for people: “1小时内”, “处5万元以上10万元以下的罚款（对生产经营单位）”.
+    pub text: String,
+    /// The provision it was read from.
+    pub unit_id: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Related {
+    pub deadlines: Vec<Fact>,
+    pub penalties: Vec<Fact>,
+    pub parties: Vec<Fact>,
+}
+
+fn rows(e: &Engine, q: &str) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let limits = QueryLimits {
+        timeout: Duration::from_secs(5),
+        max_results: 200,
+    };
+    let Ok(out) = e.sparql(q, &limits, ResultFormat::Json) else {
+        return Vec::new();
+    };
+    let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap_or_default();
+    v.pointer("/results/bindings")
+        .and_then(|b| b.as_array())
+        .map(|a| a.iter().filter_map(|x| x.as_object().cloned()).collect())
+        .unwrap_or_default()
+}
+
+fn val(r: &serde_json::Map<String, serde_json::Value>, k: &str) -> Option<String> {
+    r.get(k)?.get("value")?.as_str().map(str::to_string)
+}
+
+fn unit_of(iri: &str) -> String {
+    let s = iri.strip_prefix(ID).unwrap_or(iri);
+    // Unit ids are percent-encoded only outside ASCII letters and digits,
+    // which stored ids never contain; decode what may appear.
+    s.replace("%23", "#")
+}
+
+fn yuan(v: f64) -> String {
+    let n = |x: f64| {
+        if x.fract() == 0.0 {
+            format!("{x:.0}")
+        } else {
+            format!("{x}")
+        }
+    };
+    if v >= 1e8 {
+        format!("{}亿元", n(v / 1e8))
+    } else if v >= 1e4 {
+        format!("{}万元", n(v / 1e4))
+    } else {
+        format!("{}元", n(v))
+    }
+}
+
+/// The facts of the article units `units` (`doc#art21`).
+pub fn related(e: &Engine, units: &[String]) -> Related {
+    let mut out = Related::default();
+    for u in units {
+        let art = id_iri(u);
+        // Time limits stated in the article (any of its clauses or items).
+        for r in rows(
+            e,
+            &format!(
+                "SELECT ?text ?unit WHERE {{ ?d a emkg:Deadline ; emkg:text ?text ; emkg:extractedFrom ?unit .
+                   ?unit emkg:partOf* <{art}> }} LIMIT 10"
+            ),
+        ) {
+            if let (Some(t), Some(unit)) = (val(&r, "text"), val(&r, "unit")) {
+                let f = Fact {
+                    text: t,
+                    unit_id: super::article_id(&unit_of(&unit)),
+                };
+                if !out.deadlines.contains(&f) {
+                    out.deadlines.push(f);
+                }
+            }
+        }
+        // Penalties that sanction the article, and its own when it is a penalty article.
+        for r in rows(
+            e,
+            &format!(
+                "SELECT ?unit ?kind ?min ?max ?target ?text WHERE {{
+                   {{ ?p emkg:sanctions <{art}> }} UNION {{ ?p emkg:extractedFrom ?own . ?own emkg:partOf* <{art}> }}
+                   ?p a emkg:Penalty ; emkg:extractedFrom ?unit ; emkg:penaltyKind ?kind ; emkg:text ?text .
+                   OPTIONAL {{ ?p emkg:minAmount ?min }} OPTIONAL {{ ?p emkg:maxAmount ?max }}
+                   OPTIONAL {{ ?p emkg:penaltyTarget/rdfs:label ?target }}
+                 }} LIMIT 20"
+            ),
+        ) {
+            let Some(unit) = val(&r, "unit") else { continue };
+            let kind = val(&r, "kind").unwrap_or_default();
+            let num = |k: &str| val(&r, k).and_then(|s| s.parse::<f64>().ok());
+            let what = match (kind.as_str(), num("min"), num("max")) {
+                ("fine", Some(a), Some(b)) if a != b => format!("罚款{}以上{}以下", yuan(a), yuan(b)),
+                ("fine", Some(a), Some(_)) => format!("罚款{}", yuan(a)),
+                ("fine", Some(a), None) => format!("罚款{}以上", yuan(a)),
+                ("fine", None, Some(b)) => format!("罚款{}以下", yuan(b)),
+                _ => val(&r, "text").unwrap_or_default(),
+            };
+            if what.is_empty() {
+                continue;
+            }
+            let text = match val(&r, "target") {
+                Some(t) => format!("{what}（对{t}）"),
+                None => what,
+            };
+            let f = Fact {
+                text,
+                unit_id: super::article_id(&unit_of(&unit)),
+            };
+            if !out.penalties.contains(&f) && out.penalties.len() < 8 {
+                out.penalties.push(f);
+            }
+        }
+        // Parties the article binds.
+        for r in rows(
+            e,
+            &format!(
+                "SELECT DISTINCT ?party WHERE {{ ?n emkg:binds/rdfs:label ?party ; emkg:extractedFrom ?unit .
+                   ?unit emkg:partOf* <{art}> . {{ ?n a emkg:Obligation }} UNION {{ ?n a emkg:Prohibition }} }} LIMIT 10"
+            ),
+        ) {
+            if let Some(p) = val(&r, "party") {
+                let f = Fact {
+                    text: p,
+                    unit_id: u.clone(),
+                };
+                if !out.parties.iter().any(|x| x.text == f.text) {
+                    out.parties.push(f);
+                }
+            }
+        }
+    }
+    out
+}
