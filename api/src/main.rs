@@ -72,7 +72,7 @@ enum Command {
         /// Evidence provisions given to the model.
         #[arg(long, default_value_t = 5)]
         evidence: usize,
-        #[arg(long, default_value_t = 384)]
+        #[arg(long, default_value_t = 160)]
         max_tokens: usize,
         /// Sampling temperature (0: greedy).
         #[arg(long, default_value_t = 0.0)]

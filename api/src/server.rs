@@ -296,7 +296,7 @@ async fn ask(
     if !(1..=10).contains(&evidence) {
         return Err(bad_request("参数 evidence 应为 1 到 10 之间的整数"));
     }
-    let max_tokens = body.max_tokens.unwrap_or(384);
+    let max_tokens = body.max_tokens.unwrap_or(160);
     if !(1..=2048).contains(&max_tokens) {
         return Err(bad_request("参数 max_tokens 应为 1 到 2048 之间的整数"));
     }

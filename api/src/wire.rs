@@ -316,6 +316,8 @@ pub struct AskResponse {
     pub conclusion_source: &'static str,
     /// Why the model's 结论 was replaced by the extractive one.
     pub fallback: Option<String>,
+    /// The model's own 结论 when it was replaced.
+    pub model_text: Option<String>,
     pub basis: Vec<BasisJson>,
     pub related: RelatedJson,
     pub scope_notes: Vec<String>,
@@ -330,6 +332,8 @@ pub struct AskResponse {
     pub generation: Option<GenerationJson>,
     pub ttft_secs: Option<f64>,
     pub total_secs: f64,
+    /// Share of the question's terms found in the best evidence.
+    pub coverage: f32,
 }
 
 fn facts(list: &[emkg_engine::answer::facts::Fact]) -> Vec<FactJson> {
@@ -348,6 +352,7 @@ pub fn ask_response(question: &str, a: &emkg_engine::answer::Answer, model: &str
         conclusion: a.conclusion.clone(),
         conclusion_source: a.conclusion_source,
         fallback: a.fallback.clone(),
+        model_text: a.model_text.clone(),
         basis: a
             .basis
             .iter()
@@ -407,5 +412,6 @@ pub fn ask_response(question: &str, a: &emkg_engine::answer::Answer, model: &str
         }),
         ttft_secs: a.ttft_secs,
         total_secs: a.total_secs,
+        coverage: a.coverage,
     }
 }

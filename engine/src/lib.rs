@@ -187,6 +187,9 @@ const POOL: usize = 60;
 /// score a linked provision gets.
 const EXPAND_TOP: usize = 5;
 const GRAPH_DECAY: f32 = 0.5;
+/// Share of its fused score a work plan, case or memo keeps in an
+/// unfiltered search.
+const NON_NORMATIVE_WEIGHT: f32 = 0.6;
 
 /// One search result.
 #[derive(Debug, Clone, PartialEq)]
@@ -942,6 +945,23 @@ impl Engine {
                 }
             }
             ranked.extend(extra);
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        }
+        // Work plans, case reports and memos say what was done, not what the
+        // rules are: unless the request asks for them, they yield to legal
+        // texts and plans of similar score.
+        if req.filter.kinds.is_empty() {
+            for r in ranked.iter_mut() {
+                let doc = r.0.split('#').next().unwrap_or("");
+                if self.catalog.docs.get(doc).is_some_and(|e| {
+                    matches!(
+                        e.kind,
+                        DocKind::WorkPlan | DocKind::Case | DocKind::Memo | DocKind::Other
+                    )
+                }) {
+                    r.1 *= NON_NORMATIVE_WEIGHT;
+                }
+            }
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         }
 

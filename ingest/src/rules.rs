@@ -101,7 +101,7 @@ fn measure_at(c: &[char], i: usize) -> Option<(f64, usize, &'static str)> {
 /// they bound, named by the words after them (死亡, 重伤, 直接经济损失,
 /// 转移) or before them (滞留). `unit_of` gives the evidence unit and the
 /// absolute offset of `c[0]`.
-pub(crate) fn thresholds_in(c: &[char], unit_id: &str, offset: usize) -> Vec<Threshold> {
+pub fn thresholds_in(c: &[char], unit_id: &str, offset: usize) -> Vec<Threshold> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < c.len() {

@@ -1,34 +1,112 @@
-//! Colloquial words officers use for terms of legal text, as data: a query
-//! containing the key also searches for the statutory terms.
+//! Colloquial words officers and residents use for terms of legal text, as
+//! data: a query containing the key also searches for the statutory terms.
+//! Each entry maps everyday wording to the wording the laws themselves use
+//! (消防栓 → 消火栓, 抽烟 → 吸烟, 塔吊 → 起重机械); the special-equipment
+//! names of `regimes::EQUIPMENT_SYNONYMS` count too.
 
 /// (colloquial word, statutory terms).
 pub const COLLOQUIAL: &[(&str, &[&str])] = &[
+    // Parties.
     ("危化品", &["危险化学品"]),
     ("安全员", &["安全生产管理人员"]),
     ("老总", &["主要负责人"]),
     ("老板", &["主要负责人", "投资人"]),
     ("厂长", &["主要负责人"]),
     ("一把手", &["主要负责人"]),
-    ("卫健", &["卫生健康", "卫生行政"]),
+    ("负责人", &["主要负责人"]),
     ("工人", &["从业人员"]),
     ("员工", &["从业人员"]),
     ("职工", &["从业人员"]),
-    ("工地", &["施工", "建设工程"]),
-    ("罚多少", &["罚款"]),
+    ("包工头", &["承包单位"]),
+    ("外包", &["发包", "承包"]),
+    ("物业", &["物业服务企业"]),
+    ("房东", &["出租"]),
+    ("租户", &["承租"]),
     ("消防队", &["消防救援机构"]),
+    ("消防员", &["消防救援人员"]),
+    ("卫健", &["卫生健康", "卫生行政"]),
+    ("应急局", &["应急管理部门"]),
+    ("安监", &["安全生产监督管理"]),
+    ("电工", &["特种作业人员"]),
+    ("焊工", &["特种作业人员"]),
+    // Things and places.
+    ("消防栓", &["消火栓"]),
+    ("灭火器", &["消防器材"]),
+    ("安全帽", &["劳动防护用品"]),
+    ("劳保", &["劳动防护用品"]),
+    ("防护用品", &["劳动防护用品"]),
+    ("上岗证", &["特种作业操作证"]),
+    ("操作证", &["特种作业操作证"]),
+    ("执照", &["许可证"]),
+    ("煤气", &["燃气"]),
+    ("液化气", &["燃气", "气瓶"]),
+    ("炸药", &["民用爆炸物品"]),
+    ("鞭炮", &["烟花爆竹"]),
+    ("烟花", &["烟花爆竹"]),
+    ("下水道", &["有限空间"]),
+    ("化粪池", &["有限空间"]),
+    ("污水井", &["有限空间"]),
+    ("地下室", &["地下空间"]),
+    ("工地", &["施工", "建设工程"]),
+    ("厂房", &["建设项目"]),
+    ("宿舍", &["员工集体宿舍"]),
+    ("通道", &["疏散通道"]),
+    ("出口", &["安全出口"]),
+    ("压力表", &["安全附件"]),
+    ("电线", &["电气线路"]),
+    ("漏电", &["电气"]),
+    ("消防车", &["消防车"]),
+    // Acts.
+    ("抽烟", &["吸烟"]),
+    ("烧焊", &["焊接", "动火作业"]),
+    ("电焊", &["焊接", "动火作业"]),
+    ("气焊", &["焊接", "动火作业"]),
+    ("动火", &["动火作业"]),
+    ("救火", &["灭火救援", "火灾扑救"]),
+    ("灭火", &["火灾扑救"]),
+    ("抗洪", &["防汛", "抢险救灾"]),
+    ("救灾", &["抢险救灾"]),
+    ("演习", &["应急演练"]),
+    ("出事", &["生产安全事故"]),
+    ("出了事故", &["生产安全事故"]),
+    ("瞒着不报", &["瞒报"]),
+    ("不报", &["瞒报", "迟报"]),
+    ("逃跑", &["逃匿"]),
+    ("跑了", &["逃匿"]),
+    ("关门", &["停产停业"]),
+    ("停业", &["停产停业"]),
+    ("罚多少", &["罚款"]),
+    ("罚钱", &["罚款"]),
+    ("交钱", &["收费"]),
+    ("撤离", &["转移", "疏散"]),
+    ("培训", &["安全生产教育和培训"]),
+    ("验收", &["验收合格"]),
+    ("坏了", &["维护", "故障"]),
+    ("乱跳", &["异常情况"]),
+    ("不正常", &["异常情况"]),
     ("有毒气体", &["中毒"]),
+    ("堵了", &["堵塞"]),
+    ("锁了", &["锁闭"]),
 ];
 
 /// The statutory terms that `query` implies, not already in it.
 pub fn expansions(query: &str) -> Vec<&'static str> {
     let mut out = Vec::new();
+    let mut add = |t: &'static str| {
+        if !query.contains(t) && !out.contains(&t) {
+            out.push(t);
+        }
+    };
     for (k, terms) in COLLOQUIAL {
         if query.contains(k) {
             for t in *terms {
-                if !query.contains(t) && !out.contains(t) {
-                    out.push(*t);
-                }
+                add(t);
             }
+        }
+    }
+    for (word, member) in crate::regimes::EQUIPMENT_SYNONYMS {
+        if query.contains(word) {
+            add(member);
         }
     }
     out
@@ -43,5 +121,7 @@ mod tests {
             vec!["危险化学品", "主要负责人"]
         );
         assert!(super::expansions("危险化学品").is_empty());
+        assert!(super::expansions("塔吊没验收").contains(&"起重机械"));
+        assert!(super::expansions("在仓库门口抽烟").contains(&"吸烟"));
     }
 }

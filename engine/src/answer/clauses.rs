@@ -282,19 +282,151 @@ pub fn sentences(text: &str) -> Vec<String> {
     out
 }
 
-/// How well a sentence answers: the question's terms it contains (longer
-/// terms weigh more), plus the wording of the question's type.
+/// How well a sentence answers: the share of the question's terms it
+/// contains (longer terms weigh more), plus the wording of the question's
+/// type; shorter sentences win ties.
 pub fn score(sentence: &str, terms: &[String], qt: QuestionType) -> f32 {
-    let mut s = 0.0f32;
-    for t in terms {
-        if sentence.contains(t.as_str()) {
-            s += (t.chars().count() as f32).min(6.0);
-        }
-    }
+    let mut s = 10.0 * coverage(terms, sentence);
     if qt.cues().iter().any(|c| sentence.contains(c)) {
         s += 2.0;
     }
-    s
+    s - sentence.chars().count() as f32 / 400.0
+}
+
+/// Whether a sentence opens a list (…履行下列职责：).
+fn opens_list(s: &str) -> bool {
+    let t = s.trim_end();
+    t.ends_with('：') || t.ends_with(':')
+}
+
+/// Whether a sentence is an item of a list (（一）…, 1.…).
+fn is_item(s: &str) -> bool {
+    emkg_ingest::structure::item_marker(s).is_some()
+        || emkg_ingest::structure::paren_arabic_marker(s).is_some()
+        || emkg_ingest::structure::arabic_marker(s).is_some()
+}
+
+/// The answering units of a provision: its sentences; a list's lead joined
+/// to its items (a lead alone — 应当履行下列职责： — says nothing), and the
+/// lead with each single item (which the question's numbers may single out).
+pub fn units(text: &str) -> Vec<String> {
+    let ss = sentences(text);
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < ss.len() {
+        if opens_list(&ss[i]) {
+            let mut u = ss[i].clone();
+            let mut j = i + 1;
+            while j < ss.len() && is_item(&ss[j]) {
+                u.push_str(&ss[j]);
+                j += 1;
+            }
+            for item in &ss[i + 1..j] {
+                out.push(format!("{}{}", ss[i], item));
+            }
+            out.push(u);
+            i = j.max(i + 1);
+        } else {
+            out.push(ss[i].clone());
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Quantities a question states (死了1个人, 损失500万元): (value, unit) with
+/// units person, yuan, hour.
+fn question_quantities(q: &str) -> Vec<(f64, &'static str, &'static str)> {
+    let c: Vec<char> = q.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        let prev_num = i > 0
+            && (c[i - 1].is_ascii_digit()
+                || emkg_ingest::numerals::is_chinese_numeral_char(c[i - 1]));
+        let Some(qn) = (!prev_num)
+            .then(|| emkg_ingest::numerals::quantity_at(&c, i))
+            .flatten()
+        else {
+            i += 1;
+            continue;
+        };
+        let rest: String = c[qn.end..(qn.end + 3).min(c.len())].iter().collect();
+        let unit = [
+            ("个人", 1.0, "person"),
+            ("人", 1.0, "person"),
+            ("名", 1.0, "person"),
+            ("万元", 1e4, "yuan"),
+            ("亿元", 1e8, "yuan"),
+            ("元", 1.0, "yuan"),
+            ("个小时", 1.0, "hour"),
+            ("小时", 1.0, "hour"),
+        ]
+        .into_iter()
+        .find(|(u, _, _)| rest.starts_with(u));
+        if let Some((_, mult, unit)) = unit {
+            // What is counted: the words around the number (死了1个人, 重伤3人).
+            let around: String = c[i.saturating_sub(4)..(qn.end + 5).min(c.len())]
+                .iter()
+                .collect();
+            let kind = if unit == "yuan" {
+                "direct_loss"
+            } else if around.contains("重伤") {
+                "serious_injuries"
+            } else if around.contains('死') || around.contains('亡') || around.contains("遇难")
+            {
+                "deaths"
+            } else if around.contains('伤') {
+                "injuries"
+            } else {
+                ""
+            };
+            out.push((qn.value * mult, unit, kind));
+        }
+        i = qn.end.max(i + 1);
+    }
+    out
+}
+
+/// +3 when a question's quantity falls within a unit's thresholds for the
+/// same thing (死亡一人以上 for 死了1个人), −3 when the unit bounds that
+/// thing and the quantity falls outside (死亡十人以上).
+fn threshold_fit(sentence: &str, quantities: &[(f64, &str, &str)]) -> f32 {
+    if quantities.is_empty() {
+        return 0.0;
+    }
+    let c: Vec<char> = sentence.chars().collect();
+    let ths = emkg_ingest::rules::thresholds_in(&c, "", 0);
+    let holds = |t: &emkg_ingest::extract::Threshold, v: f64| {
+        let incl = t.inclusive.unwrap_or(t.bound == "min");
+        match (t.bound.as_str(), incl) {
+            ("min", true) => v >= t.value,
+            ("min", false) => v > t.value,
+            ("max", true) => v <= t.value,
+            _ => v < t.value,
+        }
+    };
+    let mut fit = 0.0f32;
+    for (v, unit, kind) in quantities {
+        let same: Vec<_> = ths
+            .iter()
+            .filter(|t| t.unit == *unit && (kind.is_empty() || t.quantity == *kind))
+            .collect();
+        if same.is_empty() {
+            continue;
+        }
+        // Bounds of one quantity bind together (一人以上十人以下); the unit's
+        // alternatives (…的，…的) are tried one by one.
+        let ok = same.iter().any(|t| {
+            holds(t, *v)
+                && same
+                    .iter()
+                    .filter(|o| o.quantity == t.quantity && o.ev.span.0.abs_diff(t.ev.span.0) < 12)
+                    .all(|o| holds(o, *v))
+        });
+        fit += if ok { 3.0 } else { -3.0 };
+    }
+    fit
 }
 
 /// For each hit, its best sentences (at most `per_hit`), best first; each
@@ -302,22 +434,34 @@ pub fn score(sentence: &str, terms: &[String], qt: QuestionType) -> f32 {
 pub fn select(question: &str, hits: &[Hit], per_hit: usize) -> Vec<Clause> {
     let ts = terms(question);
     let qt = question_type(question);
+    let qq = question_quantities(question);
     let mut out = Vec::new();
     for (i, h) in hits.iter().enumerate() {
-        let mut scored: Vec<(f32, usize, String)> = sentences(&h.chunk.text)
+        let mut scored: Vec<(f32, usize, String)> = units(&h.chunk.text)
             .into_iter()
             .enumerate()
-            .map(|(k, s)| (score(&s, &ts, qt), k, s))
+            .map(|(k, s)| (score(&s, &ts, qt) + threshold_fit(&s, &qq), k, s))
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         let best = scored.first().map(|x| x.0).unwrap_or(0.0);
-        let mut picked: Vec<(f32, usize, String)> = scored
-            .into_iter()
-            .take(per_hit)
-            .enumerate()
-            .filter(|(n, x)| *n == 0 || (x.0 > 0.0 && x.0 >= best * 0.6))
-            .map(|(_, x)| x)
-            .collect();
+        // The best units that do not repeat each other (a lead with one item
+        // inside the whole list).
+        let mut picked: Vec<(f32, usize, String)> = Vec::new();
+        for x in scored {
+            if picked.len() >= per_hit {
+                break;
+            }
+            if !picked.is_empty() && (x.0 <= 0.0 || x.0 < best * 0.6) {
+                break;
+            }
+            if picked
+                .iter()
+                .any(|p| p.2.contains(&x.2) || x.2.contains(&p.2))
+            {
+                continue;
+            }
+            picked.push(x);
+        }
         // In the provision's own order.
         picked.sort_by_key(|x| x.1);
         for (sc, _, text) in picked {

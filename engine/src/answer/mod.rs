@@ -27,7 +27,9 @@ use clauses::Clause;
 pub const NO_ANSWER: &str = "根据现有资料无法回答该问题。";
 const UNVERIFIED_MARK: &str = "〔引用未核实〕";
 /// Clause text shown to the model per provision (chars).
-const CLAUSE_CHARS: usize = 260;
+const CLAUSE_CHARS: usize = 220;
+/// Provisions shown to the model.
+const MODEL_PROVISIONS: usize = 3;
 /// Below this share of the question's terms found in the best evidence, and
 /// with no provision named by the question, the answer is a refusal.
 /// Calibrated on the dev questions (all answerable, lowest 0.33) against
@@ -49,7 +51,7 @@ impl Default for AskOptions {
         AskOptions {
             evidence: 5,
             generation: GenerationParams {
-                max_new_tokens: 200,
+                max_new_tokens: 160,
                 ..Default::default()
             },
         }
@@ -140,6 +142,9 @@ pub struct Answer {
     pub attributed: bool,
     pub ttft_secs: Option<f64>,
     pub total_secs: f64,
+    /// Share of the question's terms the best evidence contains (the
+    /// refusal rule's input).
+    pub coverage: f32,
 }
 
 /// 《中华人民共和国安全生产法》第二十一条 / 《国家突发事件总体应急预案》3.2.2
@@ -191,6 +196,9 @@ fn quote_after(chars: &[char], end: usize) -> Option<String> {
         i += 1;
     }
     let open = *chars.get(i)?;
+    if !matches!(open, '“' | '"' | '「') {
+        return None;
+    }
     let close = match open {
         '“' => '”',
         '「' => '」',
@@ -220,7 +228,8 @@ fn as_statement(s: &str) -> String {
             break;
         }
     }
-    t.trim().to_string()
+    // A list (lead and items) is stated in part; the 依据 quotes it whole.
+    clip(t.trim(), 180)
 }
 
 /// The extractive 结论: the best clauses, each from a different provision
@@ -235,7 +244,8 @@ fn extractive_conclusion(evidence: &[Hit], clauses: &[Clause]) -> String {
         if used.len() >= 3 || used.contains(&c.hit) {
             continue;
         }
-        if !used.is_empty() && (c.score <= 0.0 || c.score < best * 0.6) {
+        // Further provisions only when they answer about as well.
+        if !used.is_empty() && (c.score <= 0.0 || c.score < best * 0.85) {
             break;
         }
         used.push(c.hit);
@@ -292,7 +302,7 @@ impl Engine {
                 terms.join("、")
             );
             on_text(&text);
-            return Ok(self.refusal(text, evidence, "no_evidence", started));
+            return Ok(self.refusal(text, evidence, "no_evidence", started, 0.0));
         }
         // Refuse only for a reason: the evidence does not speak to the question.
         let named = evidence
@@ -318,7 +328,7 @@ impl Engine {
                 text.push_str(&format!("\n· {}", label(h)));
             }
             on_text(&text);
-            return Ok(self.refusal(text, evidence, "refused", started));
+            return Ok(self.refusal(text, evidence, "refused", started, cover));
         }
         let picked = clauses::select(question, &evidence, 2);
         let extractive = extractive_conclusion(&evidence, &picked);
@@ -330,30 +340,41 @@ impl Engine {
         match generator {
             None => fallback = Some("未启用生成模型".into()),
             Some(g) => {
+                // The provisions whose clauses answer best, best first (at
+                // most MODEL_PROVISIONS): a short prompt, a fast first token.
+                let mut order: Vec<(usize, f32)> = Vec::new();
+                for c in &picked {
+                    match order.iter_mut().find(|o| o.0 == c.hit) {
+                        Some(o) => o.1 = o.1.max(c.score),
+                        None => order.push((c.hit, c.score)),
+                    }
+                }
+                order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 let mut material = String::new();
-                for (i, h) in evidence.iter().enumerate() {
+                for (n, (i, _)) in order.iter().take(MODEL_PROVISIONS).enumerate() {
                     let text: Vec<&str> = picked
                         .iter()
-                        .filter(|c| c.hit == i)
+                        .filter(|c| c.hit == *i)
                         .map(|c| c.text.as_str())
                         .collect();
-                    if text.is_empty() {
-                        continue;
-                    }
                     material.push_str(&format!(
-                        "[{}] {}：{}\n",
-                        i + 1,
-                        label(h),
+                        "{}. {}：{}\n",
+                        n + 1,
+                        label(&evidence[*i]),
                         clip(&text.join(""), CLAUSE_CHARS)
                     ));
                 }
-                let system = "你是区应急管理局的法规助手，回答准确、简短，只依据给出的条文摘录。";
+                let example = order
+                    .first()
+                    .map(|(i, _)| label(&evidence[*i]))
+                    .unwrap_or_else(|| label(&evidence[0]));
+                // Whether to answer at all was decided above (the coverage
+                // rule): the model is asked to answer, not to judge.
+                let system = "你是应急管理法规助手，根据给出的条文回答问题，回答准确、简短。";
                 let user = format!(
-                    "条文摘录：\n{material}\n问题：{question}\n\
-                     请只根据上述摘录，用一到三句话直接回答问题。每句话末尾用括号注明所依据的条文，\
-                     照抄摘录中的写法，例如（{}）。数字、时限、金额必须与摘录一致。\
-                     摘录不能回答时只回答：{NO_ANSWER}",
-                    label(&evidence[0])
+                    "问题：{question}\n\n相关条文：\n{material}\n\
+                     请用一到三句话直接回答上面的问题。每句话末尾用括号注明所依据的条文，\
+                     照抄上面的书名号标题和条号，例如（{example}）。数字、时限、金额必须与条文一致。"
                 );
                 let messages = [ChatMessage::system(system), ChatMessage::user(user)];
                 let mut first = true;
@@ -371,7 +392,11 @@ impl Engine {
                     None => conclusion = Some(checked),
                     Some(why) => {
                         fallback = Some(why);
-                        model_text = Some(checked.text);
+                        model_text = Some(if checked.text.is_empty() {
+                            text
+                        } else {
+                            checked.text
+                        });
                     }
                 }
             }
@@ -515,6 +540,7 @@ impl Engine {
             attributed,
             ttft_secs: ttft,
             total_secs: started.elapsed().as_secs_f64(),
+            coverage: cover,
         })
     }
 
@@ -524,6 +550,7 @@ impl Engine {
         evidence: Vec<Hit>,
         mode: &'static str,
         started: Instant,
+        coverage: f32,
     ) -> Answer {
         Answer {
             answer: text.clone(),
@@ -543,6 +570,7 @@ impl Engine {
             attributed: false,
             ttft_secs: Some(started.elapsed().as_secs_f64()),
             total_secs: started.elapsed().as_secs_f64(),
+            coverage,
         }
     }
 
@@ -712,6 +740,34 @@ fn unacceptable(raw: &str, c: &Checked) -> Option<String> {
     if c.sentences.is_empty() {
         return Some("模型结论为空".into());
     }
+    // Citations with nothing said (职责包括：（《…》）（《…》）) are no answer.
+    let said: usize = c
+        .sentences
+        .iter()
+        .map(|s| {
+            support::strip_citations(&s.text)
+                .chars()
+                .filter(|ch| ch.is_alphanumeric())
+                .count()
+        })
+        .sum();
+    let dangling = c.sentences.iter().any(|s| {
+        support::strip_citations(&s.text)
+            .trim_end_matches(['。', ' ', '；'])
+            .ends_with(['：', ':'])
+    });
+    if said < 8 || dangling {
+        return Some("模型结论只列出条文而没有回答内容".into());
+    }
+    // One to three sentences (a 结论, not the provisions copied out).
+    let full_stops = c
+        .sentences
+        .iter()
+        .filter(|s| !s.text.ends_with('；'))
+        .count();
+    if full_stops > 3 || said > 250 {
+        return Some("模型结论过长（超过三句），未采用".into());
+    }
     let distinct: std::collections::HashSet<&Option<String>> =
         c.citations.iter().map(|x| &x.unit_id).collect();
     if distinct.len() > 3 {
@@ -761,4 +817,32 @@ fn mark_unverified(text: &str, cites: &[Citation]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_are_found_right_after_citations() {
+        let s: Vec<char> = "依据《安全生产法》第二十一条“建立健全并落实”。"
+            .chars()
+            .collect();
+        let end = "依据《安全生产法》第二十一条".chars().count();
+        assert_eq!(quote_after(&s, end).as_deref(), Some("建立健全并落实"));
+        let s: Vec<char> = "见第二十一条。另“无关”".chars().collect();
+        assert_eq!(quote_after(&s, 6), None);
+        // Text that merely follows a citation is not a quote.
+        let s: Vec<char> = "根据《安全生产法》第九十三条，生产经营单位的决策机构应当保证资金投入。"
+            .chars()
+            .collect();
+        let end = "根据《安全生产法》第九十三条".chars().count();
+        assert_eq!(quote_after(&s, end), None);
+    }
+
+    #[test]
+    fn list_leads_are_stated_with_their_items() {
+        let s = as_statement("生产经营单位的主要负责人对本单位安全生产工作负有下列职责：（一）建立健全并落实本单位全员安全生产责任制；");
+        assert!(s.starts_with("生产经营单位的主要负责人"), "{s}");
+    }
 }

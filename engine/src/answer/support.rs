@@ -13,23 +13,33 @@ use std::collections::HashSet;
 /// Share of a sentence's content bigrams a provision must contain.
 pub const SUPPORT_OVERLAP: f32 = 0.4;
 
-/// Splits an answer into sentences (at 。！？；and line ends).
+/// Splits an answer into sentences (at 。！？；and line ends). A piece that
+/// is only a citation (…负责调查。（《条例》第十九条）) belongs to the sentence
+/// before it.
 pub fn sentences(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut raw = Vec::new();
     let mut cur = String::new();
     for c in text.chars() {
         cur.push(c);
         if matches!(c, '。' | '！' | '？' | '；' | '\n') {
-            let t = cur.trim().to_string();
-            if t.chars().any(|c| c.is_alphanumeric()) {
-                out.push(t);
-            }
-            cur.clear();
+            raw.push(std::mem::take(&mut cur));
         }
     }
-    let t = cur.trim().to_string();
-    if t.chars().any(|c| c.is_alphanumeric()) {
-        out.push(t);
+    raw.push(cur);
+    let mut out: Vec<String> = Vec::new();
+    for r in raw {
+        let t = r.trim();
+        if !t.chars().any(|c| c.is_alphanumeric()) {
+            continue;
+        }
+        let content = strip_citations(t);
+        if !content.chars().any(|c| c.is_alphanumeric()) {
+            if let Some(prev) = out.last_mut() {
+                prev.push_str(t);
+                continue;
+            }
+        }
+        out.push(t.to_string());
     }
     out
 }
