@@ -216,6 +216,9 @@ enum EvalCommand {
         /// Fusion tuning: weight of the dense list.
         #[arg(long)]
         w_dense: Option<f32>,
+        /// Fusion tuning: weight of the clause rerank (0 turns it off).
+        #[arg(long)]
+        w_clause: Option<f32>,
         /// Fusion tuning: share of the parent's score a graph-linked hit gets.
         #[arg(long)]
         graph_decay: Option<f32>,
@@ -447,6 +450,7 @@ fn run(cli: Cli) -> Result<()> {
                     limit,
                     w_bm25,
                     w_dense,
+                    w_clause,
                     graph_decay,
                     models,
                 },
@@ -457,6 +461,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(w) = w_dense {
                 fusion.w_dense = w;
+            }
+            if let Some(w) = w_clause {
+                fusion.w_clause = w;
             }
             if let Some(d) = graph_decay {
                 fusion.graph_decay = d;

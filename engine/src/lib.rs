@@ -75,6 +75,10 @@ impl SearchRequest {
 pub struct Fusion {
     pub w_bm25: f32,
     pub w_dense: f32,
+    /// Weight of the clause rerank (0: off).
+    pub w_clause: f32,
+    /// Candidates the clause rerank reorders.
+    pub rerank_top: usize,
     /// Reciprocal-rank constant.
     pub k0: f32,
     /// Fused hits whose links are followed.
@@ -88,6 +92,8 @@ impl Default for Fusion {
         Fusion {
             w_bm25: W_BM25,
             w_dense: W_DENSE,
+            w_clause: W_CLAUSE,
+            rerank_top: RERANK_TOP,
             k0: RRF_K0,
             expand_top: EXPAND_TOP,
             graph_decay: GRAPH_DECAY,
@@ -180,7 +186,10 @@ pub enum VectorBackend {
 /// set; see eval/).
 const RRF_K0: f32 = 60.0;
 const W_BM25: f32 = 1.0;
-const W_DENSE: f32 = 0.75;
+const W_DENSE: f32 = 0.5;
+/// Weight of the clause rerank, and how many fused candidates it reorders.
+const W_CLAUSE: f32 = 1.0;
+const RERANK_TOP: usize = 30;
 /// Candidates taken from each retriever.
 const POOL: usize = 60;
 /// Fused hits whose links are followed, and the share of the parent's
@@ -190,6 +199,14 @@ const GRAPH_DECAY: f32 = 0.5;
 /// Share of its fused score a work plan, case or memo keeps in an
 /// unfiltered search.
 const NON_NORMATIVE_WEIGHT: f32 = 0.6;
+/// Weight of a lexicon expansion term against the query's own terms.
+const EXPANSION_WEIGHT: f32 = 0.5;
+/// The domain prior: documents below DOMAIN_FULL safety words per thousand
+/// chars keep between DOMAIN_FLOOR and all of their score.
+const DOMAIN_FLOOR: f32 = 0.6;
+const DOMAIN_FULL: f32 = 10.0;
+/// Each step down the legal hierarchy keeps this share of the score.
+const RANK_PRIOR_STEP: f32 = 0.9;
 
 /// One search result.
 #[derive(Debug, Clone, PartialEq)]
@@ -415,13 +432,14 @@ impl Engine {
             .catalog
             .docs
             .values()
-            .filter(|e| e.links.is_none())
+            .filter(|e| e.links.is_none() || e.domain_density.is_none())
             .map(|e| e.id.clone())
             .collect();
         for id in &missing {
             let d = self.dir.load_document(id)?;
             if let Some(e) = self.catalog.docs.get_mut(id) {
                 e.links = Some(hybrid::links_of(&d));
+                e.domain_density = Some(emkg_ontology::lexicon::domain_density(&d.text));
             }
         }
         if !missing.is_empty() {
@@ -860,17 +878,12 @@ impl Engine {
         let k = req.k.clamp(1, 1000);
         let pool = POOL.max(k * 2);
         let mut hits: Vec<Hit> = Vec::new();
-        // Colloquial words (危化品, 老总) also search for their statutory terms.
-        let expanded = {
-            let extra = emkg_ontology::lexicon::expansions(&req.query);
-            if extra.is_empty() {
-                req.query.clone()
-            } else {
-                format!("{} {}", req.query, extra.join(" "))
-            }
-        };
+        // Colloquial words (危化品, 老总) also search for their statutory
+        // terms, which weigh less than the question's own words.
+        let extra = emkg_ontology::lexicon::expansions(&req.query);
         let bm25 = if req.retrievers.bm25 {
-            self.index.search(&expanded, &req.filter, pool)?
+            self.index
+                .search_expanded(&req.query, &extra, EXPANSION_WEIGHT, &req.filter, pool)?
         } else {
             Vec::new()
         };
@@ -947,6 +960,23 @@ impl Engine {
             ranked.extend(extra);
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         }
+        // This is an emergency-management engine: a document about other
+        // matters (a general civil or company law in the default corpus)
+        // yields to one about safety and emergencies of similar score. The
+        // prior comes from the document's own wording (domain-word density).
+        // Between provisions of similar score, the higher-ranking source
+        // first (法律 > 行政法规 > 部门规章 > 地方性法规, DOMAIN.md): a local or
+        // departmental text restates or details the national one.
+        for r in ranked.iter_mut() {
+            let doc = r.0.split('#').next().unwrap_or("");
+            if let Some(e) = self.catalog.docs.get(doc) {
+                if let Some(d) = e.domain_density {
+                    r.1 *= domain_prior(d);
+                }
+                r.1 *= rank_prior(e.kind);
+            }
+        }
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         // Work plans, case reports and memos say what was done, not what the
         // rules are: unless the request asks for them, they yield to legal
         // texts and plans of similar score.
@@ -987,8 +1017,15 @@ impl Engine {
             ))
         };
         hits.retain(|h| keep(&h.chunk, &mut seen));
+        // Materialise enough candidates for the clause rerank, then keep k.
+        let named = hits.len();
+        let want = if f.w_clause > 0.0 {
+            k.max(f.rerank_top)
+        } else {
+            k
+        };
         for (id, score, retrievers) in ranked {
-            if hits.len() >= k {
+            if hits.len() >= want {
                 break;
             }
             if let Some(h) = hits.iter_mut().find(|h| h.chunk.unit_id == id) {
@@ -1017,6 +1054,21 @@ impl Engine {
                 score,
                 retrievers,
             });
+        }
+        // Clause rerank: how well a candidate's best sentence answers the
+        // question (its terms, the wording of its type, its numbers) moves it
+        // among candidates of similar fused score. Named provisions stay first.
+        if f.w_clause > 0.0 && hits.len() > named + 1 {
+            let (first, rest) = hits.split_at_mut(named);
+            let _ = first;
+            let scores = answer::clauses::best_scores(&req.query, rest);
+            let best = scores.iter().copied().fold(0.0f32, f32::max);
+            if best > 0.0 {
+                for (h, s) in rest.iter_mut().zip(scores) {
+                    h.score += f.w_clause * (s.max(0.0) / best) / (f.k0 + 1.0);
+                }
+                rest.sort_by(|a, b| b.score.total_cmp(&a.score));
+            }
         }
         hits.truncate(k);
         Ok(hits)
@@ -1144,6 +1196,24 @@ fn vector_space_name(model: &str) -> String {
         "default".into()
     } else {
         s
+    }
+}
+
+/// Share of its fused score a document keeps for its domain density: 1.0
+/// from DOMAIN_FULL words per thousand chars, down to DOMAIN_FLOOR for none.
+fn domain_prior(density: f32) -> f32 {
+    DOMAIN_FLOOR + (1.0 - DOMAIN_FLOOR) * (density / DOMAIN_FULL).min(1.0)
+}
+
+/// Share of its fused score a source keeps for its place in the legal
+/// hierarchy.
+fn rank_prior(kind: DocKind) -> f32 {
+    match kind {
+        DocKind::Law | DocKind::AdminRegulation => 1.0,
+        DocKind::DeptRule | DocKind::Plan => RANK_PRIOR_STEP,
+        DocKind::NormativeDoc => RANK_PRIOR_STEP,
+        DocKind::LocalRegulation => RANK_PRIOR_STEP * RANK_PRIOR_STEP,
+        _ => 1.0,
     }
 }
 

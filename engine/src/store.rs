@@ -58,6 +58,10 @@ pub struct CatalogEntry {
     /// then computed from the stored document on the next write-open.
     #[serde(default)]
     pub links: Option<Vec<crate::hybrid::Link>>,
+    /// Safety and emergency words per thousand characters (the domain
+    /// prior of search); `None` in catalogs written before it existed.
+    #[serde(default)]
+    pub domain_density: Option<f32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -259,6 +263,7 @@ pub fn entry_for(d: &Document, source_key: &str) -> CatalogEntry {
             t
         },
         links: Some(crate::hybrid::links_of(d)),
+        domain_density: Some(emkg_ontology::lexicon::domain_density(&d.text)),
     }
 }
 

@@ -67,6 +67,23 @@ pub trait TextIndex: Send + Sync {
         filter: &Filter,
         limit: usize,
     ) -> Result<Vec<(f32, IndexedChunk)>>;
+    /// BM25 search where `extra` terms (statutory words a colloquial query
+    /// implies) count `extra_weight` as much as the query's own.
+    fn search_expanded(
+        &self,
+        query: &str,
+        extra: &[&str],
+        _extra_weight: f32,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<(f32, IndexedChunk)>> {
+        let q = if extra.is_empty() {
+            query.to_string()
+        } else {
+            format!("{query} {}", extra.join(" "))
+        };
+        self.search(&q, filter, limit)
+    }
     /// A chunk by its unit id.
     fn get(&self, unit_id: &str) -> Result<Option<IndexedChunk>>;
     /// Number of chunks visible to searches.
@@ -131,7 +148,7 @@ fn analyzer() -> TextAnalyzer {
 }
 
 /// Question words and particles that carry no topic in officer questions.
-const STOPWORDS: [&str; 40] = [
+const STOPWORDS: &[&str] = &[
     "的",
     "了",
     "是",
@@ -172,6 +189,49 @@ const STOPWORDS: [&str; 40] = [
     "被",
     "对",
     "把",
+    "到底",
+    "平时",
+    "一下",
+    "这样",
+    "可以吗",
+    "行不行",
+    "有没有",
+    "是不是",
+    "能不能",
+    "还能",
+    "老是",
+    "直接",
+    "开始",
+    "东西",
+    "以后",
+    "之后",
+    "时候",
+    "现在",
+    "已经",
+    "就是",
+    "还是",
+    "可是",
+    "但是",
+    "如果",
+    "那么",
+    "因为",
+    "所以",
+    "怎么样",
+    "咋办",
+    "咋",
+    "呀",
+    "哪儿",
+    "这种",
+    "那种",
+    "这些",
+    "那些",
+    "我们公司",
+    "咱们",
+    "人家",
+    "一些",
+    "很多",
+    "还有",
+    "到底要",
 ];
 
 /// tantivy with the jieba analyser, in a directory or in memory.
@@ -344,13 +404,32 @@ impl TextIndex for TantivyIndex {
         filter: &Filter,
         limit: usize,
     ) -> Result<Vec<(f32, IndexedChunk)>> {
+        self.search_expanded(query, &[], 1.0, filter, limit)
+    }
+
+    fn search_expanded(
+        &self,
+        query: &str,
+        extra: &[&str],
+        extra_weight: f32,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<(f32, IndexedChunk)>> {
         let f = self.fields;
-        let terms = self.tokens(query);
+        let mut terms: Vec<(String, f32)> =
+            self.tokens(query).into_iter().map(|t| (t, 1.0)).collect();
+        for e in extra {
+            for t in self.tokens(e) {
+                if !terms.iter().any(|(x, _)| *x == t) {
+                    terms.push((t, extra_weight));
+                }
+            }
+        }
         if terms.is_empty() {
             return Ok(Vec::new());
         }
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for t in &terms {
+        for (t, w) in &terms {
             for (field, boost) in [
                 (f.body, 1.0f32),
                 (f.lead, 0.5),
@@ -361,7 +440,10 @@ impl TextIndex for TantivyIndex {
                     Term::from_field_text(field, t),
                     IndexRecordOption::WithFreqs,
                 );
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), boost * w)),
+                ));
             }
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> =

@@ -89,6 +89,38 @@ pub const COLLOQUIAL: &[(&str, &[&str])] = &[
     ("锁了", &["锁闭"]),
 ];
 
+/// Words that mark a text as being about safety and emergencies; their
+/// density says how much a document belongs to this engine's domain.
+pub const DOMAIN_WORDS: &[&str] = &[
+    "安全生产",
+    "事故",
+    "应急",
+    "消防",
+    "危险",
+    "灾害",
+    "救援",
+    "隐患",
+    "防护",
+    "突发事件",
+    "火灾",
+    "爆炸",
+    "特种设备",
+    "危险化学品",
+    "防汛",
+    "地震",
+    "抢险",
+    "伤亡",
+    "预警",
+    "安全",
+];
+
+/// Domain words per thousand characters of `text`.
+pub fn domain_density(text: &str) -> f32 {
+    let n = text.chars().count().max(1) as f32;
+    let hits: usize = DOMAIN_WORDS.iter().map(|w| text.matches(w).count()).sum();
+    hits as f32 * 1000.0 / n
+}
+
 /// The statutory terms that `query` implies, not already in it.
 pub fn expansions(query: &str) -> Vec<&'static str> {
     let mut out = Vec::new();

@@ -475,6 +475,22 @@ pub fn select(question: &str, hits: &[Hit], per_hit: usize) -> Vec<Clause> {
     out
 }
 
+/// For each hit, the score of its best answering unit for `question`.
+pub fn best_scores(question: &str, hits: &[Hit]) -> Vec<f32> {
+    let ts = terms(question);
+    let qt = question_type(question);
+    let qq = question_quantities(question);
+    hits.iter()
+        .map(|h| {
+            units(&h.chunk.text)
+                .iter()
+                .map(|u| score(u, &ts, qt) + threshold_fit(u, &qq))
+                .fold(f32::MIN, f32::max)
+                .max(0.0)
+        })
+        .collect()
+}
+
 /// Share of the question's terms (by weight) found in a text: how much of
 /// the question the text speaks to.
 pub fn coverage(terms: &[String], text: &str) -> f32 {
