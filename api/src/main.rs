@@ -219,6 +219,10 @@ enum EvalCommand {
         /// Fusion tuning: weight of the clause rerank (0 turns it off).
         #[arg(long)]
         w_clause: Option<f32>,
+        /// Fusion tuning: share of its score a provision keeps outside its
+        /// document's scope (1 turns the scope prior off).
+        #[arg(long)]
+        scope_miss: Option<f32>,
         /// Fusion tuning: share of the parent's score a graph-linked hit gets.
         #[arg(long)]
         graph_decay: Option<f32>,
@@ -451,6 +455,7 @@ fn run(cli: Cli) -> Result<()> {
                     w_bm25,
                     w_dense,
                     w_clause,
+                    scope_miss,
                     graph_decay,
                     models,
                 },
@@ -464,6 +469,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             if let Some(w) = w_clause {
                 fusion.w_clause = w;
+            }
+            if let Some(s) = scope_miss {
+                fusion.scope_miss = s;
             }
             if let Some(d) = graph_decay {
                 fusion.graph_decay = d;
@@ -985,11 +993,27 @@ fn eval_retrieval(
             s.n, s.recall5, s.recall10, s.mrr10
         )?;
     }
+    // Where each gold fell, for tuning MRR (not only the misses).
+    let below: Vec<String> = r
+        .ranks
+        .iter()
+        .filter(|(_, rank)| *rank != Some(1))
+        .map(|(id, rank)| match rank {
+            Some(k) => format!("{id}={k}"),
+            None => format!("{id}=-"),
+        })
+        .collect();
+    if !below.is_empty() {
+        writeln!(out, "金标未排第一：{}", below.join(" "))?;
+    }
     if !r.misses.is_empty() {
         writeln!(out, "未命中（前 {} 条）：", misses.min(r.misses.len()))?;
         for m in r.misses.iter().take(misses) {
             writeln!(out, "  {} {}", m.id, m.query)?;
-            writeln!(out, "     应为：{}", m.gold.join("；"))?;
+            let rank = m
+                .rank
+                .map_or_else(|| "前30名之外".to_string(), |r| format!("第{r}名"));
+            writeln!(out, "     应为：{}（{rank}）", m.gold.join("；"))?;
             writeln!(out, "     实得：{}", m.top.join("；"))?;
         }
     }

@@ -79,6 +79,9 @@ pub struct Fusion {
     pub w_clause: f32,
     /// Candidates the clause rerank reorders.
     pub rerank_top: usize,
+    /// Share of its score a provision keeps when its document is limited to
+    /// a subject the question does not fall within (1.0 turns it off).
+    pub scope_miss: f32,
     /// Reciprocal-rank constant.
     pub k0: f32,
     /// Fused hits whose links are followed.
@@ -94,6 +97,7 @@ impl Default for Fusion {
             w_dense: W_DENSE,
             w_clause: W_CLAUSE,
             rerank_top: RERANK_TOP,
+            scope_miss: SCOPE_MISS,
             k0: RRF_K0,
             expand_top: EXPAND_TOP,
             graph_decay: GRAPH_DECAY,
@@ -190,6 +194,7 @@ const W_DENSE: f32 = 0.5;
 /// Weight of the clause rerank, and how many fused candidates it reorders.
 const W_CLAUSE: f32 = 1.0;
 const RERANK_TOP: usize = 30;
+const SCOPE_MISS: f32 = 0.85;
 /// Candidates taken from each retriever.
 const POOL: usize = 60;
 /// Fused hits whose links are followed, and the share of the parent's
@@ -887,6 +892,27 @@ impl Engine {
         } else {
             Vec::new()
         };
+        // A question asking what a term means or covers (突发事件包括哪几类)
+        // is answered by the provision defining it (本法所称突发事件，是指…),
+        // which plain BM25 drowns among every provision using the term: a
+        // definition search keeps only hits that define a question term.
+        // Likewise a question about the consequence of an act (能怎么处理他)
+        // is answered by a provision that sets a penalty for it.
+        let qt = answer::clauses::question_type(&req.query);
+        let typed: Vec<(f32, IndexedChunk)> = match qt {
+            answer::clauses::QuestionType::Definition | answer::clauses::QuestionType::Penalty
+                if req.retrievers.bm25 =>
+            {
+                let ts = answer::clauses::terms(&req.query);
+                let q = format!("{} {}", ts.join(" "), qt.search_words());
+                self.index
+                    .search_expanded(&q, &[], 0.0, &req.filter, pool)?
+                    .into_iter()
+                    .filter(|(_, c)| answer::clauses::states_answer(qt, &c.text, &ts))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
         let dense = match (&self.embedder, &self.vectors, req.retrievers.dense) {
             (Some(e), Some(v), true) => {
                 let q = e.embed(&[req.query.as_str()], Role::Query)?;
@@ -929,9 +955,21 @@ impl Engine {
             })
             .collect();
         let dense_ids: Vec<String> = dense.into_iter().map(|(_, id)| id).collect();
+        let typed_ids: Vec<String> = typed
+            .into_iter()
+            .map(|(_, c)| {
+                let id = c.unit_id.clone();
+                chunks.entry(id.clone()).or_insert(c);
+                id
+            })
+            .collect();
         let f = req.fusion;
-        let lists = [(bm25_ids, f.w_bm25), (dense_ids, f.w_dense)];
-        let which = [Retriever::Bm25, Retriever::Dense];
+        let lists = [
+            (bm25_ids, f.w_bm25),
+            (dense_ids, f.w_dense),
+            (typed_ids, f.w_bm25),
+        ];
+        let which = [Retriever::Bm25, Retriever::Dense, Retriever::Bm25];
         let fused = hybrid::rrf(&lists, f.k0);
 
         let mut ranked: Vec<(String, f32, Vec<Retriever>)> = fused
@@ -967,13 +1005,30 @@ impl Engine {
         // Between provisions of similar score, the higher-ranking source
         // first (法律 > 行政法规 > 部门规章 > 地方性法规, DOMAIN.md): a local or
         // departmental text restates or details the national one.
+        // A document limited to a narrower subject (危险化学品安全法, 上海市
+        // 燃气管理条例) yields to a general one when the question does not
+        // fall within that subject: its provision often restates the general
+        // rule for its own field only.
+        let mut scopes: HashMap<&str, bool> = HashMap::new();
         for r in ranked.iter_mut() {
             let doc = r.0.split('#').next().unwrap_or("");
             if let Some(e) = self.catalog.docs.get(doc) {
                 if let Some(d) = e.domain_density {
                     r.1 *= domain_prior(d);
                 }
-                r.1 *= rank_prior(e.kind);
+                // A question that names the place (上海的企业…) asks for its
+                // local rules as much as the national ones.
+                if !(e.kind == DocKind::LocalRegulation
+                    && search::names_locality(&e.title, &req.query))
+                {
+                    r.1 *= rank_prior(e.kind);
+                }
+                let fits = *scopes.entry(doc).or_insert_with(|| {
+                    search::scope_fits(&search::scope_words(&e.title), &req.query)
+                });
+                if !fits {
+                    r.1 *= f.scope_miss;
+                }
             }
         }
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));

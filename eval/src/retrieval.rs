@@ -87,6 +87,8 @@ pub struct Miss {
     pub query: String,
     pub gold: Vec<String>,
     pub top: Vec<String>,
+    /// Rank of the first gold provision within the top 30, if there.
+    pub rank: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -94,6 +96,8 @@ pub struct Report {
     pub overall: Scores,
     pub per_kind: BTreeMap<String, Scores>,
     pub misses: Vec<Miss>,
+    /// Every query's id with the rank of its first gold hit (top 30).
+    pub ranks: Vec<(String, Option<usize>)>,
 }
 
 fn cite(title: &str, article: Option<u32>, section: Option<&str>) -> String {
@@ -126,7 +130,9 @@ pub fn evaluate(
         }
     };
     for q in gold {
-        let mut req = SearchRequest::new(&q.query, 10);
+        // The top 30 (the clause rerank's pool, so the top 10 are the same
+        // as a k=10 search): a miss then says how far the gold fell.
+        let mut req = SearchRequest::new(&q.query, 30);
         req.retrievers = retrievers;
         req.fusion = fusion;
         let mut hits = engine.search(&req)?;
@@ -137,6 +143,7 @@ pub fn evaluate(
             .iter()
             .position(|h| q.gold.iter().any(|g| matches(h, g)))
             .map(|p| p + 1);
+        report.ranks.push((q.id.clone(), rank));
         add(&mut report.overall, rank);
         let kind = q.kind.clone().unwrap_or_else(|| "-".into());
         add(report.per_kind.entry(kind).or_default(), rank);
@@ -160,6 +167,7 @@ pub fn evaluate(
                         )
                     })
                     .collect(),
+                rank,
             });
         }
     }

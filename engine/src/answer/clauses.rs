@@ -71,6 +71,13 @@ pub fn question_type(q: &str) -> QuestionType {
         "是什么",
         "什么是",
         "指什么",
+        "指哪些",
+        "指的是",
+        "什么叫",
+        "含义",
+        "定义",
+        "哪些属于",
+        "属于哪些",
         "哪几类",
         "哪些类",
         "包括哪些",
@@ -119,7 +126,7 @@ pub fn question_type(q: &str) -> QuestionType {
     }
 }
 
-fn jieba() -> &'static jieba_rs::Jieba {
+pub(crate) fn jieba() -> &'static jieba_rs::Jieba {
     static J: OnceLock<jieba_rs::Jieba> = OnceLock::new();
     J.get_or_init(jieba_rs::Jieba::new)
 }
@@ -286,7 +293,13 @@ pub fn sentences(text: &str) -> Vec<String> {
 /// contains (longer terms weigh more), plus the wording of the question's
 /// type; shorter sentences win ties.
 pub fn score(sentence: &str, terms: &[String], qt: QuestionType) -> f32 {
-    let mut s = 10.0 * coverage(terms, sentence);
+    let weights: Vec<f32> = terms.iter().map(|t| length_weight(t)).collect();
+    score_weighted(sentence, terms, &weights, qt)
+}
+
+/// `score` with given term weights.
+fn score_weighted(sentence: &str, terms: &[String], weights: &[f32], qt: QuestionType) -> f32 {
+    let mut s = 10.0 * coverage_by(terms, weights, sentence);
     if qt.cues().iter().any(|c| sentence.contains(c)) {
         s += 2.0;
     }
@@ -480,31 +493,91 @@ pub fn best_scores(question: &str, hits: &[Hit]) -> Vec<f32> {
     let ts = terms(question);
     let qt = question_type(question);
     let qq = question_quantities(question);
+    // Among candidates that all share the question's topic, the terms only
+    // a few of them contain tell them apart (工资 among provisions that all
+    // say 抗洪): each term weighs by its rarity in this candidate pool.
+    let n = hits.len() as f32;
+    let weights: Vec<f32> = ts
+        .iter()
+        .map(|t| {
+            let df = hits
+                .iter()
+                .filter(|h| h.chunk.text.contains(t.as_str()))
+                .count() as f32;
+            length_weight(t) * (1.0 + (n + 1.0) / (df + 1.0)).ln().sqrt()
+        })
+        .collect();
     hits.iter()
         .map(|h| {
             units(&h.chunk.text)
                 .iter()
-                .map(|u| score(u, &ts, qt) + threshold_fit(u, &qq))
+                .map(|u| score_weighted(u, &ts, &weights, qt) + threshold_fit(u, &qq))
                 .fold(f32::MIN, f32::max)
                 .max(0.0)
         })
         .collect()
 }
 
+impl QuestionType {
+    /// Words a search adds to find the provisions that state this kind of
+    /// answer (a definition, a penalty).
+    pub fn search_words(self) -> &'static str {
+        match self {
+            QuestionType::Definition => "是指 所称",
+            QuestionType::Penalty => "罚款 处分 追究 责任",
+            _ => "",
+        }
+    }
+}
+
+/// Whether `text` states the kind of answer a question of type `qt` about
+/// `terms` wants: a definition of one of the terms, a penalty. Other types
+/// have no such test and always pass.
+pub fn states_answer(qt: QuestionType, text: &str, terms: &[String]) -> bool {
+    match qt {
+        QuestionType::Definition => defines(text, terms),
+        QuestionType::Penalty => ["罚款", "处分", "拘留", "追究刑事责任", "吊销", "警告"]
+            .iter()
+            .any(|w| text.contains(w)),
+        _ => true,
+    }
+}
+
+/// Whether `text` defines one of `terms` (本法所称X，是指…; （三）X，是指…;
+/// X包括…; X分为…).
+pub fn defines(text: &str, terms: &[String]) -> bool {
+    terms.iter().filter(|t| t.chars().count() >= 2).any(|t| {
+        let t = t.as_str();
+        text.contains(&format!("所称{t}"))
+            || ["，是指", "是指", "，包括", "包括", "分为", "，分为"]
+                .iter()
+                .any(|p| text.contains(&format!("{t}{p}")))
+    })
+}
+
 /// Share of the question's terms (by weight) found in a text: how much of
 /// the question the text speaks to.
 pub fn coverage(terms: &[String], text: &str) -> f32 {
-    let total: f32 = terms
-        .iter()
-        .map(|t| (t.chars().count() as f32).min(6.0))
-        .sum();
-    if total == 0.0 {
+    let weights: Vec<f32> = terms.iter().map(|t| length_weight(t)).collect();
+    coverage_by(terms, &weights, text)
+}
+
+/// A term's weight by its length: longer terms are more specific.
+fn length_weight(t: &str) -> f32 {
+    (t.chars().count() as f32).min(6.0)
+}
+
+/// Share of the weight of `terms` found in `text`.
+fn coverage_by(terms: &[String], weights: &[f32], text: &str) -> f32 {
+    let total: f32 = weights.iter().sum();
+    if total <= 0.0 {
         return 0.0;
     }
     let found: f32 = terms
         .iter()
-        .filter(|t| text.contains(t.as_str()))
-        .map(|t| (t.chars().count() as f32).min(6.0))
+        .zip(weights)
+        .filter(|(t, _)| text.contains(t.as_str()))
+        .map(|(_, w)| *w)
         .sum();
     found / total
 }
