@@ -4,6 +4,7 @@
 mod assess_cmd;
 mod server;
 mod setup;
+mod store_cmd;
 mod wire;
 mod wire_assess;
 
@@ -40,6 +41,37 @@ enum Command {
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+        /// Remove stored documents whose source file under a given folder
+        /// no longer exists.
+        #[arg(long)]
+        prune: bool,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
+    /// 删除文档（按文档编号，或按源文件/目录路径）
+    Remove {
+        /// Document ids or source paths (a folder removes everything under it).
+        #[arg(required = true)]
+        targets: Vec<String>,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
+    /// 检查数据目录各存储（文档、索引、图谱、向量）是否一致；--repair 修复
+    Check {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Rebuild or trim the derived stores to agree with the catalog.
+        #[arg(long)]
+        repair: bool,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
+    /// 由已存储的文档重建全文索引与知识图谱（并补齐向量）
+    Reindex {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
         #[command(flatten)]
         models: setup::ModelArgs,
     },
@@ -345,8 +377,17 @@ fn run(cli: Cli) -> Result<()> {
             data,
             max_file_mb,
             json,
+            prune,
             models,
-        } => ingest(paths, data, max_file_mb, json, &models),
+        } => ingest(paths, data, max_file_mb, json, prune, &models),
+        Command::Remove { targets, data } => store_cmd::remove(&targets, &data),
+        Command::Check {
+            data,
+            repair,
+            json,
+            models,
+        } => store_cmd::check(&data, repair, json, &models),
+        Command::Reindex { data, models } => store_cmd::reindex(&data, &models),
         Command::Search {
             query,
             data,
@@ -549,6 +590,7 @@ fn ingest(
     data: PathBuf,
     max_file_mb: u64,
     json: bool,
+    prune: bool,
     models: &setup::ModelArgs,
 ) -> Result<()> {
     let cfg = models.config()?;
@@ -567,7 +609,7 @@ fn ingest(
         b
     });
     let started = std::time::Instant::now();
-    let report = engine.ingest_paths(&paths, &opts, &mut |p| {
+    let report = engine.ingest(&paths, &opts, prune, &mut |p| {
         let f = p.file;
         let line = match &f.error {
             Some(e) => format!("跳过  {e}"),
@@ -654,6 +696,12 @@ fn ingest(
     );
     for (path, why) in skipped {
         println!("  跳过 {}：{why}", path.display());
+    }
+    if !report.removed.is_empty() {
+        println!("源文件已不存在，删除 {} 个文档：", report.removed.len());
+        for d in &report.removed {
+            println!("  {}《{}》", d.id, d.title);
+        }
     }
     let parts: usize = report.files.iter().map(|f| f.skipped_parts.len()).sum();
     if parts > 0 {

@@ -142,6 +142,8 @@ pub struct IngestSummaryJson {
     pub units_written: usize,
     pub files_skipped: usize,
     pub files: Vec<IngestFileJson>,
+    /// Ids of documents removed because their source disappeared (--prune).
+    pub documents_removed: Vec<String>,
 }
 
 pub fn outcome_str(o: &emkg_engine::DocOutcome) -> &'static str {
@@ -149,6 +151,7 @@ pub fn outcome_str(o: &emkg_engine::DocOutcome) -> &'static str {
         emkg_engine::DocOutcome::Added => "added",
         emkg_engine::DocOutcome::Replaced => "replaced",
         emkg_engine::DocOutcome::Unchanged => "unchanged",
+        emkg_engine::DocOutcome::Removed => "removed",
     }
 }
 
@@ -159,6 +162,7 @@ pub fn ingest_summary(r: &IngestReport) -> IngestSummaryJson {
         documents_unchanged: r.unchanged(),
         units_written: r.units_written(),
         files_skipped: r.skipped().len(),
+        documents_removed: r.removed.iter().map(|d| d.id.clone()).collect(),
         files: r
             .files
             .iter()

@@ -129,7 +129,7 @@ fn verify(
     } else if let Some(it) = r.item {
         want = format!("{want}.c1.i{it}");
     }
-    let doc = match dir.load_document(&entry.id) {
+    let doc = match dir.load_document(&entry.id, entry.rev) {
         Ok(d) => d,
         Err(e) => {
             c.problem = Some(format!("无法读取《{}》：{e}", entry.title));

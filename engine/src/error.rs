@@ -36,6 +36,14 @@ pub enum EngineError {
     Model(#[from] emkg_models::ModelError),
     #[error("{0}")]
     Unavailable(String),
+    #[error("数据目录 {path} 正在被{holders}使用，无法{}。请等待其结束（或先停止服务）后重试。", match wanted { crate::lock::Access::Read => "读取", crate::lock::Access::Write => "写入" })]
+    Locked {
+        path: PathBuf,
+        wanted: crate::lock::Access,
+        holders: String,
+    },
+    #[error("文档已被删除或从未导入：{0}")]
+    NotStored(String),
 }
 
 impl EngineError {

@@ -72,6 +72,10 @@ pub trait GraphStore: Send + Sync {
     fn load_new_documents(&self, docs: Vec<(String, DocTriples)>) -> Result<()>;
     /// Records the catalog generation the graph reflects.
     fn set_generation(&self, generation: u64) -> Result<()>;
+    /// Removes every quad (a rebuild starts from it).
+    fn clear(&self) -> Result<()>;
+    /// IRIs of the non-empty per-document named graphs (for `emkg check`).
+    fn document_graphs(&self) -> Result<std::collections::BTreeSet<String>>;
     fn generation(&self) -> Result<Option<u64>>;
     /// Runs a read-only SPARQL query over the union of all graphs.
     fn query(
@@ -205,6 +209,34 @@ impl GraphStore for OxigraphGraph {
         // flush now, so that no read-only open (search, serve) has to
         // replay a large write-ahead log (30 s over a full corpus).
         self.store.flush().map_err(err)
+    }
+
+    fn clear(&self) -> Result<()> {
+        self.store.clear().map_err(err)?;
+        // The ontology is not derived from documents: put it back.
+        self.load_ontology()
+    }
+
+    fn document_graphs(&self) -> Result<std::collections::BTreeSet<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        for g in self.store.named_graphs() {
+            let g = g.map_err(err)?;
+            let NamedOrBlankNode::NamedNode(n) = g else {
+                continue;
+            };
+            if [SHARED_GRAPH, META_GRAPH, vocab::ONTOLOGY_GRAPH].contains(&n.as_str()) {
+                continue;
+            }
+            let non_empty = self
+                .store
+                .quads_for_pattern(None, None, None, Some(GraphNameRef::NamedNode(n.as_ref())))
+                .next()
+                .is_some();
+            if non_empty {
+                out.insert(n.as_str().to_string());
+            }
+        }
+        Ok(out)
     }
 
     fn generation(&self) -> Result<Option<u64>> {

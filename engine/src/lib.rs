@@ -20,6 +20,8 @@ pub mod citations;
 pub mod error;
 pub mod graph;
 pub mod hybrid;
+pub mod integrity;
+pub mod lock;
 pub mod qdrant;
 pub mod search;
 pub mod store;
@@ -227,6 +229,7 @@ pub enum DocOutcome {
     Added,
     Replaced,
     Unchanged,
+    Removed,
 }
 
 #[derive(Debug, Clone)]
@@ -262,6 +265,8 @@ pub struct Progress<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct IngestReport {
     pub files: Vec<FileReport>,
+    /// Documents removed because their source disappeared (`--prune`).
+    pub removed: Vec<DocReport>,
 }
 
 impl IngestReport {
@@ -344,15 +349,31 @@ pub struct Engine {
     links: hybrid::LinkMap,
     /// Assessment rules read from the graph; cleared at every commit.
     rulebook: std::sync::Mutex<Option<Arc<assess::rulebook::RuleBook>>>,
+    /// Documents whose stored vectors are of their current content: dense
+    /// hits of any other document are dropped (never served stale).
+    fresh_vectors: HashSet<String>,
+    /// Whether the graph has been written since the last commit (it then
+    /// carries the dirty stamp until the commit stamps the new generation).
+    graph_touched: bool,
+    /// Ids handed out for documents of the batch being staged.
+    reserved_ids: HashSet<String>,
 }
+
+/// Graph generation stamp of a graph written by a batch that has not
+/// committed: never equal to a catalog generation, so a crash in between
+/// makes the next open rebuild the graph.
+const GRAPH_DIRTY: u64 = u64::MAX;
 
 impl Engine {
     /// Opens (creating if needed) a data directory for ingest. If the index
     /// does not reflect the catalog (a crash between the two), it is rebuilt
     /// from the stored documents.
     pub fn open_for_write(root: &Path) -> Result<Engine> {
-        let dir = DataDir::open(root, true)?;
+        let dir = DataDir::open(root, store::Access::Write)?;
         let catalog = dir.load_catalog()?;
+        // Files of a batch that never committed, and versions a committed
+        // batch replaced.
+        dir.remove_orphans(&catalog)?;
         let index = Box::new(TantivyIndex::open_in_dir(&dir.index_dir())?);
         let graph: Box<dyn GraphStore> = Box::new(OxigraphGraph::open(&dir.graph_dir())?);
         let mut e = Engine {
@@ -365,6 +386,9 @@ impl Engine {
             vectors: None,
             links: hybrid::LinkMap::default(),
             rulebook: Default::default(),
+            fresh_vectors: HashSet::new(),
+            graph_touched: false,
+            reserved_ids: HashSet::new(),
         };
         e.fill_missing_links()?;
         e.refresh_facts()?;
@@ -378,9 +402,22 @@ impl Engine {
         Ok(e)
     }
 
-    /// Opens an existing data directory for searching.
+    /// Opens an existing data directory for searching, under a shared lock.
+    /// Derived stores that lag the catalog (a crash during a write) are
+    /// first rebuilt under the writer's lock, so that nothing stale is
+    /// served.
     pub fn open(root: &Path) -> Result<Engine> {
-        let dir = DataDir::open(root, false)?;
+        let e = Self::open_read(root)?;
+        if e.lagging_stores()?.is_empty() {
+            return Ok(e);
+        }
+        drop(e);
+        drop(Self::open_for_write(root)?);
+        Self::open_read(root)
+    }
+
+    fn open_read(root: &Path) -> Result<Engine> {
+        let dir = DataDir::open(root, store::Access::Read)?;
         let catalog = dir.load_catalog()?;
         let index = Box::new(TantivyIndex::open_in_dir(&dir.index_dir())?);
         let graph_dir = dir.graph_dir();
@@ -402,7 +439,45 @@ impl Engine {
             vectors: None,
             links,
             rulebook: Default::default(),
+            fresh_vectors: HashSet::new(),
+            graph_touched: false,
+            reserved_ids: HashSet::new(),
         })
+    }
+
+    /// Derived stores (index, graph) whose generation differs from the
+    /// catalog's.
+    pub fn lagging_stores(&self) -> Result<Vec<&'static str>> {
+        let mut out = Vec::new();
+        if self.index.generation()?.unwrap_or(0) != self.catalog.generation {
+            out.push("index");
+        }
+        if let Ok(g) = &self.graph {
+            if g.generation()?.unwrap_or(0) != self.catalog.generation {
+                out.push("graph");
+            }
+        }
+        Ok(out)
+    }
+
+    /// Loads the committed version of a stored document.
+    fn load(&self, id: &str) -> Result<Document> {
+        let rev = self
+            .catalog
+            .docs
+            .get(id)
+            .map(|e| e.rev)
+            .ok_or_else(|| EngineError::NoSuchDocument(id.to_string()))?;
+        self.dir.load_document(id, rev)
+    }
+
+    /// Stamps the graph dirty before the first write of a batch.
+    fn touch_graph(&mut self) -> Result<()> {
+        if !self.graph_touched {
+            self.graph()?.set_generation(GRAPH_DIRTY)?;
+            self.graph_touched = true;
+        }
+        Ok(())
     }
 
     /// Documents parsed by an older fact extractor get today's facts (and
@@ -414,12 +489,14 @@ impl Engine {
             return Ok(());
         }
         let ids: Vec<String> = self.catalog.docs.keys().cloned().collect();
+        let rev = self.catalog.generation + 1;
         for id in &ids {
-            let mut d = self.dir.load_document(id)?;
+            let mut d = self.load(id)?;
             d.facts = emkg_ingest::extract::extract(&d);
-            self.dir.save_document(&d)?;
+            self.dir.save_document(&d, rev)?;
             if let Some(e) = self.catalog.docs.get_mut(id) {
                 e.links = Some(hybrid::links_of(&d));
+                e.rev = rev;
             }
         }
         self.catalog.facts_version = current;
@@ -427,8 +504,10 @@ impl Engine {
             return Ok(());
         }
         // The graph must follow: bump the generation so it is rebuilt.
-        self.catalog.generation += 1;
-        self.dir.save_catalog(&self.catalog)
+        self.catalog.generation = rev;
+        self.dir.save_catalog(&self.catalog)?;
+        self.dir.remove_orphans(&self.catalog)?;
+        Ok(())
     }
 
     /// Catalogs from before links existed: compute them from the documents.
@@ -441,7 +520,7 @@ impl Engine {
             .map(|e| e.id.clone())
             .collect();
         for id in &missing {
-            let d = self.dir.load_document(id)?;
+            let d = self.load(id)?;
             if let Some(e) = self.catalog.docs.get_mut(id) {
                 e.links = Some(hybrid::links_of(&d));
                 e.domain_density = Some(emkg_ontology::lexicon::domain_density(&d.text));
@@ -489,6 +568,23 @@ impl Engine {
         };
         self.embedder = Some(embedder);
         self.vectors = Some(index);
+        self.refresh_fresh_vectors()?;
+        Ok(())
+    }
+
+    fn refresh_fresh_vectors(&mut self) -> Result<()> {
+        self.fresh_vectors = match &self.vectors {
+            Some(v) => {
+                let have = v.doc_versions()?;
+                self.catalog
+                    .docs
+                    .values()
+                    .filter(|e| have.get(&e.id) == Some(&e.content_hash))
+                    .map(|e| e.id.clone())
+                    .collect()
+            }
+            None => HashSet::new(),
+        };
         Ok(())
     }
 
@@ -542,7 +638,7 @@ impl Engine {
             let mut batch: Vec<(&store::CatalogEntry, Vec<IndexedChunk>)> = Vec::new();
             let mut n = 0;
             while i < due.len() && (batch.is_empty() || n < 256) {
-                let d = self.dir.load_document(&due[i].id)?;
+                let d = self.dir.load_document(&due[i].id, due[i].rev)?;
                 let chunks = chunks_of(&d);
                 n += chunks.len();
                 batch.push((due[i], chunks));
@@ -571,6 +667,7 @@ impl Engine {
             progress(done.min(total), total);
         }
         vectors.commit()?;
+        self.refresh_fresh_vectors()?;
         Ok(done)
     }
 
@@ -582,16 +679,13 @@ impl Engine {
         &self.catalog
     }
 
-    /// Rebuilds the full-text index from the documents in the store.
+    /// Rebuilds the full-text index from the documents in the store (from
+    /// empty: entries of documents no catalog names cannot survive it).
     pub fn rebuild_index(&mut self) -> Result<()> {
+        self.index.clear()?;
         let ids: Vec<String> = self.catalog.docs.keys().cloned().collect();
-        for stale in self.dir.stored_ids()? {
-            if !self.catalog.docs.contains_key(&stale) {
-                self.index.remove_document(&stale)?;
-            }
-        }
         for id in ids {
-            let d = self.dir.load_document(&id)?;
+            let d = self.load(&id)?;
             self.index.replace_document(&id, &chunks_of(&d))?;
         }
         self.index.commit(self.catalog.generation)
@@ -603,19 +697,21 @@ impl Engine {
             .map_err(|e| EngineError::Graph(e.clone()))
     }
 
-    /// Rebuilds the knowledge graph from the documents in the store.
+    /// Rebuilds the knowledge graph from the documents in the store, from
+    /// empty (graphs of never-committed documents and stale shared triples
+    /// go with it), in bulk loads of a few hundred documents.
     pub fn rebuild_graph(&mut self) -> Result<()> {
-        for stale in self.dir.stored_ids()? {
-            if !self.catalog.docs.contains_key(&stale) {
-                self.graph()?.remove_document(&stale)?;
-            }
-        }
+        self.graph()?.clear()?;
         let ids: Vec<String> = self.catalog.docs.keys().cloned().collect();
-        for id in ids {
-            let d = self.dir.load_document(&id)?;
-            self.graph()?
-                .replace_document(&id, graph::document_triples(&d)?)?;
+        for batch in ids.chunks(300) {
+            let mut docs = Vec::with_capacity(batch.len());
+            for id in batch {
+                let d = self.load(id)?;
+                docs.push((id.clone(), graph::document_triples(&d)?));
+            }
+            self.graph()?.load_new_documents(docs)?;
         }
+        self.graph_touched = false;
         self.graph()?.set_generation(self.catalog.generation)
     }
 
@@ -643,6 +739,36 @@ impl Engine {
         opts: &IngestOptions,
         on_file: &mut dyn FnMut(Progress<'_>),
     ) -> Result<IngestReport> {
+        self.ingest(paths, opts, false, on_file)
+    }
+
+    /// [`Engine::ingest_paths`]; with `prune`, documents whose source file
+    /// lay under one of the given folders and is gone are removed in the
+    /// same commit. A store error aborts the batch and rolls it back: the
+    /// stored data stays as it was before the call.
+    pub fn ingest(
+        &mut self,
+        paths: &[PathBuf],
+        opts: &IngestOptions,
+        prune: bool,
+        on_file: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<IngestReport> {
+        match self.ingest_staged(paths, opts, prune, on_file) {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    fn ingest_staged(
+        &mut self,
+        paths: &[PathBuf],
+        opts: &IngestOptions,
+        prune: bool,
+        on_file: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<IngestReport> {
         let (files, missing) = emkg_ingest::discover(paths);
         let mut report = IngestReport::default();
         for e in missing {
@@ -668,19 +794,37 @@ impl Engine {
                 skipped_parts: Vec::new(),
                 bytes,
             };
-            match emkg_ingest::load_file(path, opts) {
-                Ok(loaded) => {
+            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            let key_of = |part: Option<&str>| match part {
+                Some(part) => format!("{}#{part}", canonical.display()),
+                None => canonical.display().to_string(),
+            };
+            // Ids are chosen before parsing, so that every unit, fact and
+            // link is built under the document's final id. A parser panic
+            // on a hostile file costs that file, not the batch.
+            let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                emkg_ingest::load_file_with_ids(path, opts, &mut |candidate, part| {
+                    self.assign_id(candidate, &key_of(part))
+                })
+            }));
+            match loaded {
+                Ok(Ok(loaded)) => {
                     fr.skipped_parts = loaded.skipped;
-                    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
                     for doc in loaded.documents {
                         let key = match doc.source.path.rsplit_once('#') {
-                            Some((_, part)) => format!("{}#{part}", canonical.display()),
-                            None => canonical.display().to_string(),
+                            Some((_, part)) => key_of(Some(part)),
+                            None => key_of(None),
                         };
                         fr.docs.push(self.put_document(doc, &key)?);
                     }
                 }
-                Err(e) => fr.error = Some(e.to_string()),
+                Ok(Err(e)) => fr.error = Some(e.to_string()),
+                Err(_) => {
+                    fr.error = Some(format!(
+                        "解析 {} 时发生内部错误，已跳过该文件（其余文件不受影响）",
+                        path.display()
+                    ))
+                }
             }
             on_file(Progress {
                 done: i + 1,
@@ -689,9 +833,178 @@ impl Engine {
             });
             report.files.push(fr);
         }
+        if prune {
+            let seen: HashSet<String> = files
+                .iter()
+                .map(|f| {
+                    std::fs::canonicalize(f)
+                        .unwrap_or_else(|_| f.clone())
+                        .display()
+                        .to_string()
+                })
+                .collect();
+            let roots: Vec<String> = paths
+                .iter()
+                .filter(|p| p.is_dir())
+                .filter_map(|p| std::fs::canonicalize(p).ok())
+                .map(|p| format!("{}/", p.display()))
+                .collect();
+            let gone: Vec<String> = self
+                .catalog
+                .docs
+                .values()
+                .filter(|e| {
+                    let file = e
+                        .source_key
+                        .rsplit_once('#')
+                        .map(|(f, _)| f)
+                        .filter(|f| seen.contains(*f))
+                        .unwrap_or(&e.source_key);
+                    roots.iter().any(|r| file.starts_with(r.as_str())) && !seen.contains(file)
+                })
+                .map(|e| e.id.clone())
+                .collect();
+            for id in gone {
+                report.removed.push(self.stage_removal(&id)?);
+            }
+        }
         self.relink_pending()?;
         self.commit()?;
         Ok(report)
+    }
+
+    /// The id a document from `source_key` gets: its stored id when that
+    /// source was ingested before, else `candidate`, made unique among the
+    /// stored documents and those of the batch being staged.
+    pub fn assign_id(&mut self, candidate: &str, source_key: &str) -> String {
+        if let Some(e) = self.catalog.by_source(source_key) {
+            return e.id.clone();
+        }
+        let mut id = candidate.to_string();
+        let mut n = 2;
+        while self.catalog.docs.contains_key(&id) || self.reserved_ids.contains(&id) {
+            id = format!("{candidate}-{n}");
+            n += 1;
+        }
+        self.reserved_ids.insert(id.clone());
+        id
+    }
+
+    /// Removes documents (by id, or every document from a source path or
+    /// folder) in one commit. Returns what was removed.
+    pub fn remove(&mut self, targets: &[String]) -> Result<Vec<DocReport>> {
+        let mut ids: Vec<String> = Vec::new();
+        for t in targets {
+            if self.catalog.docs.contains_key(t) {
+                ids.push(t.clone());
+                continue;
+            }
+            let p = Path::new(t);
+            let abs = std::fs::canonicalize(p)
+                .or_else(|_| std::path::absolute(p))
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| t.clone());
+            let found: Vec<String> = self
+                .catalog
+                .docs
+                .values()
+                .filter(|e| {
+                    e.source_key == abs
+                        || e.source_key.starts_with(&format!("{abs}#"))
+                        || e.source_key.starts_with(&format!("{abs}/"))
+                })
+                .map(|e| e.id.clone())
+                .collect();
+            if found.is_empty() {
+                return Err(EngineError::NotStored(t.clone()));
+            }
+            ids.extend(found);
+        }
+        ids.sort();
+        ids.dedup();
+        let staged = (|| {
+            let mut out = Vec::new();
+            for id in &ids {
+                out.push(self.stage_removal(id)?);
+            }
+            self.commit()?;
+            Ok(out)
+        })();
+        match staged {
+            Ok(out) => Ok(out),
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Stages the removal of one document: its index entries and graph go,
+    /// and documents whose references resolved into it lose those links
+    /// (and wait for its title again).
+    fn stage_removal(&mut self, id: &str) -> Result<DocReport> {
+        let entry = self
+            .catalog
+            .docs
+            .remove(id)
+            .ok_or_else(|| EngineError::NotStored(id.to_string()))?;
+        self.index.remove_document(id)?;
+        self.touch_graph()?;
+        self.graph()?.remove_document(id)?;
+        let prefix = format!("{id}#");
+        let dependents: Vec<String> = self
+            .catalog
+            .docs
+            .values()
+            .filter(|e| {
+                e.links
+                    .as_ref()
+                    .is_some_and(|ls| ls.iter().any(|l| l.to.starts_with(&prefix)))
+            })
+            .map(|e| e.id.clone())
+            .collect();
+        let rev = self.catalog.generation + 1;
+        for d in dependents {
+            let mut doc = self.load(&d)?;
+            for r in doc.xrefs.iter_mut() {
+                if r.resolved
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with(&prefix))
+                {
+                    r.resolved = None;
+                }
+            }
+            self.dir.save_document(&doc, rev)?;
+            self.graph()?
+                .replace_document(&doc.id, graph::document_triples(&doc)?)?;
+            let key = self.catalog.docs[&d].source_key.clone();
+            let mut e = store::entry_for(&doc, &key);
+            e.rev = rev;
+            self.catalog.docs.insert(d, e);
+        }
+        Ok(DocReport {
+            id: entry.id,
+            title: entry.title,
+            kind: entry.kind,
+            units: entry.units,
+            outcome: DocOutcome::Removed,
+        })
+    }
+
+    /// Drops everything staged since the last commit: the catalog is read
+    /// back, the index writer rolled back and a graph written by the batch
+    /// rebuilt; files the batch wrote are removed.
+    pub fn rollback(&mut self) -> Result<()> {
+        self.catalog = self.dir.load_catalog()?;
+        self.staged_graphs.clear();
+        self.reserved_ids.clear();
+        self.index.rollback()?;
+        if self.graph_touched {
+            self.rebuild_graph()?;
+        }
+        self.dir.remove_orphans(&self.catalog)?;
+        self.links = link_map(&self.catalog);
+        Ok(())
     }
 
     /// Stages one parsed document under `source_key`: unchanged content is a
@@ -716,24 +1029,26 @@ impl Engine {
                 DocOutcome::Replaced
             }
             None => {
-                let base = doc.id.clone();
-                let mut id = base.clone();
-                let mut n = 2;
-                while self.catalog.docs.contains_key(&id) {
-                    id = format!("{base}-{n}");
-                    n += 1;
-                }
-                if id != doc.id {
+                // Ingest chose the id before parsing; a caller that did not
+                // (or whose id is taken) gets a renamed, re-extracted copy.
+                if self.catalog.docs.contains_key(&doc.id) {
+                    let id = self.assign_id(&doc.id, source_key);
                     doc = with_id(doc, &id);
                 }
+                self.reserved_ids.insert(doc.id.clone());
                 DocOutcome::Added
             }
         };
         self.resolve_external_refs(&mut doc);
-        self.dir.save_document(&doc)?;
+        // A new revision: the committed version's file stays untouched
+        // until the catalog naming this one is saved.
+        let rev = self.catalog.generation + 1;
+        self.dir.save_document(&doc, rev)?;
         self.index.replace_document(&doc.id, &chunks_of(&doc))?;
+        self.touch_graph()?;
         self.stage_graph(&doc, outcome == DocOutcome::Added)?;
         let mut entry = store::entry_for(&doc, source_key);
+        entry.rev = rev;
         entry.pending_titles.retain(|t| !self.has_title(t));
         let report = DocReport {
             id: doc.id.clone(),
@@ -761,7 +1076,9 @@ impl Engine {
         }
     }
 
-    /// Makes staged documents searchable and records the new catalog generation.
+    /// Makes staged documents searchable and records the new catalog
+    /// generation. The derived stores are stamped first; saving the catalog
+    /// is the commit point; files of replaced versions go after it.
     pub fn commit(&mut self) -> Result<()> {
         self.catalog.generation += 1;
         // Every stored document now carries facts of this extractor (new
@@ -771,6 +1088,9 @@ impl Engine {
         self.index.commit(self.catalog.generation)?;
         self.graph()?.set_generation(self.catalog.generation)?;
         self.dir.save_catalog(&self.catalog)?;
+        self.graph_touched = false;
+        self.reserved_ids.clear();
+        self.dir.remove_orphans(&self.catalog)?;
         self.links = link_map(&self.catalog);
         self.rulebook = Default::default();
         // Vectors are derived and versioned per document: embedding after
@@ -797,13 +1117,16 @@ impl Engine {
             .filter(|e| e.pending_titles.iter().any(|t| titles.contains(t)))
             .map(|e| (e.id.clone(), e.source_key.clone()))
             .collect();
+        let rev = self.catalog.generation + 1;
         for (id, key) in &due {
-            let mut doc = self.dir.load_document(id)?;
+            let mut doc = self.load(id)?;
             self.resolve_external_refs(&mut doc);
-            self.dir.save_document(&doc)?;
+            self.dir.save_document(&doc, rev)?;
+            self.touch_graph()?;
             self.graph()?
                 .replace_document(&doc.id, graph::document_triples(&doc)?)?;
             let mut entry = store::entry_for(&doc, key);
+            entry.rev = rev;
             entry.pending_titles.retain(|t| !titles.contains(t));
             self.catalog.docs.insert(doc.id.clone(), entry);
         }
@@ -917,7 +1240,16 @@ impl Engine {
             (Some(e), Some(v), true) => {
                 let q = e.embed(&[req.query.as_str()], Role::Query)?;
                 match q.vectors.first() {
-                    Some(qv) => v.search(qv, pool, &req.filter)?,
+                    // Vectors of a document whose content changed since they
+                    // were embedded are never served.
+                    Some(qv) => v
+                        .search(qv, pool, &req.filter)?
+                        .into_iter()
+                        .filter(|(_, unit)| {
+                            let doc = unit.split_once('#').map_or(unit.as_str(), |(d, _)| d);
+                            self.fresh_vectors.contains(doc)
+                        })
+                        .collect(),
                     None => Vec::new(),
                 }
             }
@@ -1161,7 +1493,7 @@ impl Engine {
 
     /// A stored document.
     pub fn document(&self, id: &str) -> Result<Document> {
-        self.dir.load_document(id)
+        self.load(id)
     }
 
     pub fn stats(&self) -> Stats {
@@ -1286,7 +1618,8 @@ fn link_map(catalog: &Catalog) -> hybrid::LinkMap {
     m
 }
 
-/// Renames a document, rewriting its unit ids and references.
+/// Renames a document, rewriting its unit ids and references, and
+/// re-extracts its facts so that none names the old id.
 fn with_id(mut d: Document, id: &str) -> Document {
     let old = format!("{}#", d.id);
     let new = format!("{id}#");
@@ -1305,6 +1638,7 @@ fn with_id(mut d: Document, id: &str) -> Document {
         }
     }
     d.id = id.to_string();
+    d.facts = emkg_ingest::extract::extract(&d);
     d
 }
 

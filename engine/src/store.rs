@@ -4,16 +4,22 @@
 //! ```text
 //! DATA/emkg-data.json    format marker and version
 //! DATA/catalog.json      one entry per document (id, source, hash, summary) + generation
-//! DATA/docs/<id>.json    each parsed document: the system of record
+//! DATA/docs/<id>@<rev>.json  each parsed document (rev: the generation that
+//!                        wrote it; `<id>.json` in directories of format 1)
 //! DATA/index/            tantivy full-text index, derived and rebuildable
 //! DATA/graph/            oxigraph (RocksDB) knowledge graph, derived and rebuildable
+//! DATA/vectors/          dense vectors, derived, versioned per document
+//! DATA/emkg.lock         the directory lock (see [`crate::lock`])
 //! ```
-//! Every file is replaced atomically (write to a temporary file, fsync,
-//! rename), so a crash leaves either the old or the new version. The index
-//! records in its commit payload the catalog generation it reflects; when they
-//! differ on open, the index is rebuilt from `docs/`.
+//! The catalog and the document files it names are the system of record,
+//! and saving the catalog is the one commit point: a document file is never
+//! overwritten (a new version gets a new revision), so until the new catalog
+//! is renamed into place the old one still names complete old versions, and
+//! files no catalog names are removed afterwards. The derived stores record
+//! the catalog generation they reflect and are rebuilt when it differs.
 
 use crate::error::{EngineError, Result};
+pub use crate::lock::Access;
 use emkg_ingest::Document;
 use emkg_ontology::DocKind;
 use serde::{Deserialize, Serialize};
@@ -22,7 +28,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Version of the on-disk layout. Bump on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// Older layouts this program opens (and upgrades on the first write).
+const READABLE_VERSIONS: [u32; 2] = [1, 2];
 const MARKER: &str = "emkg-data.json";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -62,6 +70,10 @@ pub struct CatalogEntry {
     /// prior of search); `None` in catalogs written before it existed.
     #[serde(default)]
     pub domain_density: Option<f32>,
+    /// Revision of the document file (`docs/<id>@<rev>.json`); 0 for the
+    /// unversioned `docs/<id>.json` of format 1.
+    #[serde(default)]
+    pub rev: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -79,10 +91,12 @@ impl Catalog {
     }
 }
 
-/// The data directory: marker, catalog and document files.
+/// The data directory: marker, catalog and document files, held under its
+/// lock for as long as the value lives.
 #[derive(Debug)]
 pub struct DataDir {
     root: PathBuf,
+    lock: crate::lock::DirLock,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
@@ -93,9 +107,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
 }
 
 impl DataDir {
-    /// Opens `root`, creating it when `create` is set. Refuses a folder written
-    /// by another format version, and a non-empty folder that is not ours.
-    pub fn open(root: &Path, create: bool) -> Result<DataDir> {
+    /// Opens `root` under its lock; a writer creates it when missing.
+    /// Refuses a folder written by another format version, and a non-empty
+    /// folder that is not ours.
+    pub fn open(root: &Path, access: Access) -> Result<DataDir> {
         let marker = root.join(MARKER);
         if marker.exists() {
             let text = std::fs::read_to_string(&marker).map_err(io(&marker))?;
@@ -103,18 +118,24 @@ impl DataDir {
                 path: marker.clone(),
                 reason: e.to_string(),
             })?;
-            if m.format != "emkg-data" || m.version != FORMAT_VERSION {
+            if m.format != "emkg-data" || !READABLE_VERSIONS.contains(&m.version) {
                 return Err(EngineError::IncompatibleVersion {
                     path: root.to_path_buf(),
                     found: format!("{} v{}", m.format, m.version),
                     supported: FORMAT_VERSION,
                 });
             }
+            let lock = crate::lock::acquire(root, access)?;
+            if access == Access::Write && m.version != FORMAT_VERSION {
+                // Format 2 only adds revisions; format-1 files stay readable.
+                write_marker(&marker)?;
+            }
             return Ok(DataDir {
                 root: root.to_path_buf(),
+                lock,
             });
         }
-        if !create {
+        if access == Access::Read {
             return Err(EngineError::NotInitialised(root.to_path_buf()));
         }
         if root.exists() {
@@ -126,23 +147,20 @@ impl DataDir {
             }
         }
         std::fs::create_dir_all(root.join("docs")).map_err(io(root))?;
-        let m = Marker {
-            format: "emkg-data".into(),
-            version: FORMAT_VERSION,
-            created_by: format!("emkg {}", env!("CARGO_PKG_VERSION")),
-        };
-        let json = serde_json::to_vec_pretty(&m).map_err(|e| EngineError::Corrupt {
-            path: marker.clone(),
-            reason: e.to_string(),
-        })?;
-        write_atomic(&marker, &json)?;
+        let lock = crate::lock::acquire(root, access)?;
+        write_marker(&marker)?;
         Ok(DataDir {
             root: root.to_path_buf(),
+            lock,
         })
     }
 
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    pub fn access(&self) -> Access {
+        self.lock.access
     }
 
     pub fn index_dir(&self) -> PathBuf {
@@ -153,8 +171,13 @@ impl DataDir {
         self.root.join("graph")
     }
 
-    fn doc_path(&self, id: &str) -> PathBuf {
-        self.root.join("docs").join(format!("{id}.json"))
+    fn doc_path(&self, id: &str, rev: u64) -> PathBuf {
+        let name = if rev == 0 {
+            format!("{id}.json")
+        } else {
+            format!("{id}@{rev}.json")
+        };
+        self.root.join("docs").join(name)
     }
 
     pub fn load_catalog(&self) -> Result<Catalog> {
@@ -178,8 +201,10 @@ impl DataDir {
         write_atomic(&p, &json)
     }
 
-    pub fn save_document(&self, d: &Document) -> Result<()> {
-        let p = self.doc_path(&d.id);
+    /// Writes revision `rev` of a document (a new file: committed versions
+    /// are never overwritten).
+    pub fn save_document(&self, d: &Document, rev: u64) -> Result<()> {
+        let p = self.doc_path(&d.id, rev);
         let json = serde_json::to_vec(d).map_err(|e| EngineError::Corrupt {
             path: p.clone(),
             reason: e.to_string(),
@@ -187,8 +212,8 @@ impl DataDir {
         write_atomic(&p, &json)
     }
 
-    pub fn load_document(&self, id: &str) -> Result<Document> {
-        let p = self.doc_path(id);
+    pub fn load_document(&self, id: &str, rev: u64) -> Result<Document> {
+        let p = self.doc_path(id, rev);
         if !p.exists() {
             return Err(EngineError::NoSuchDocument(id.to_string()));
         }
@@ -199,20 +224,71 @@ impl DataDir {
         })
     }
 
-    /// Ids of all stored documents (from `docs/`, not the catalog).
-    pub fn stored_ids(&self) -> Result<Vec<String>> {
+    /// Every document file in `docs/` as (id, rev), whether the catalog
+    /// names it or not.
+    pub fn stored_files(&self) -> Result<Vec<(String, u64)>> {
         let dir = self.root.join("docs");
         let mut out = Vec::new();
         for e in std::fs::read_dir(&dir).map_err(io(&dir))? {
             let e = e.map_err(io(&dir))?;
             let name = e.file_name().to_string_lossy().to_string();
-            if let Some(id) = name.strip_suffix(".json") {
-                out.push(id.to_string());
+            let Some(stem) = name.strip_suffix(".json") else {
+                continue;
+            };
+            if stem.starts_with('.') {
+                continue;
+            }
+            match stem.rsplit_once('@') {
+                Some((id, rev)) => match rev.parse::<u64>() {
+                    Ok(r) => out.push((id.to_string(), r)),
+                    Err(_) => continue,
+                },
+                None => out.push((stem.to_string(), 0)),
             }
         }
         out.sort();
         Ok(out)
     }
+
+    /// Document files the catalog does not name: versions replaced by a
+    /// committed batch, or written by a batch that never committed.
+    pub fn orphan_files(&self, c: &Catalog) -> Result<Vec<(String, u64)>> {
+        Ok(self
+            .stored_files()?
+            .into_iter()
+            .filter(|(id, rev)| c.docs.get(id).is_none_or(|e| e.rev != *rev))
+            .collect())
+    }
+
+    /// Removes the document files the catalog does not name (and leftover
+    /// temporary files). Returns how many were removed.
+    pub fn remove_orphans(&self, c: &Catalog) -> Result<usize> {
+        let orphans = self.orphan_files(c)?;
+        for (id, rev) in &orphans {
+            let p = self.doc_path(id, *rev);
+            std::fs::remove_file(&p).map_err(io(&p))?;
+        }
+        let dir = self.root.join("docs");
+        for e in std::fs::read_dir(&dir).map_err(io(&dir))?.flatten() {
+            if e.file_name().to_string_lossy().starts_with('.') {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Ok(orphans.len())
+    }
+}
+
+fn write_marker(marker: &Path) -> Result<()> {
+    let m = Marker {
+        format: "emkg-data".into(),
+        version: FORMAT_VERSION,
+        created_by: format!("emkg {}", env!("CARGO_PKG_VERSION")),
+    };
+    let json = serde_json::to_vec_pretty(&m).map_err(|e| EngineError::Corrupt {
+        path: marker.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    write_atomic(marker, &json)
 }
 
 /// Writes `bytes` to `path` atomically: temp file in the same folder, fsync, rename.
@@ -229,6 +305,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         f.sync_all().map_err(io(&tmp))?;
     }
     std::fs::rename(&tmp, path).map_err(io(path))?;
+    // The rename itself must survive a power loss before anything that
+    // depends on it (the catalog names the files written before it).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
     Ok(())
 }
 
@@ -264,6 +345,7 @@ pub fn entry_for(d: &Document, source_key: &str) -> CatalogEntry {
         },
         links: Some(crate::hybrid::links_of(d)),
         domain_density: Some(emkg_ontology::lexicon::domain_density(&d.text)),
+        rev: 0,
     }
 }
 
@@ -278,7 +360,7 @@ mod tests {
         std::fs::create_dir_all(&foreign).unwrap();
         std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
         assert!(matches!(
-            DataDir::open(&foreign, true),
+            DataDir::open(&foreign, Access::Write),
             Err(EngineError::NotADataDir { .. })
         ));
         assert_eq!(
@@ -293,15 +375,21 @@ mod tests {
             r#"{"format":"emkg-data","version":0,"created_by":"x"}"#,
         )
         .unwrap();
-        let e = DataDir::open(&old, true).unwrap_err();
+        let e = DataDir::open(&old, Access::Write).unwrap_err();
         assert!(e.to_string().contains("不兼容"), "{e}");
 
         let fresh = t.path().join("fresh");
-        let d = DataDir::open(&fresh, true).unwrap();
+        let d = DataDir::open(&fresh, Access::Write).unwrap();
         assert!(d.load_catalog().unwrap().docs.is_empty());
-        assert!(DataDir::open(&fresh, false).is_ok());
+        // The writer's lock keeps readers out until it is dropped.
         assert!(matches!(
-            DataDir::open(&t.path().join("none"), false),
+            DataDir::open(&fresh, Access::Read),
+            Err(EngineError::Locked { .. })
+        ));
+        drop(d);
+        assert!(DataDir::open(&fresh, Access::Read).is_ok());
+        assert!(matches!(
+            DataDir::open(&t.path().join("none"), Access::Read),
             Err(EngineError::NotInitialised(_))
         ));
     }

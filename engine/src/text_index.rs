@@ -60,6 +60,12 @@ pub trait TextIndex: Send + Sync {
     fn commit(&mut self, generation: u64) -> Result<()>;
     /// The generation recorded by the last commit.
     fn generation(&self) -> Result<Option<u64>>;
+    /// Stages removal of every chunk (a rebuild starts from it).
+    fn clear(&mut self) -> Result<()>;
+    /// Drops the writes staged since the last commit.
+    fn rollback(&mut self) -> Result<()>;
+    /// Committed chunks per document id (for `emkg check`).
+    fn doc_counts(&self) -> Result<std::collections::BTreeMap<String, u64>>;
     /// BM25 search; results best first.
     fn search(
         &self,
@@ -396,6 +402,51 @@ impl TextIndex for TantivyIndex {
     fn generation(&self) -> Result<Option<u64>> {
         let metas = self.index.load_metas()?;
         Ok(metas.payload.and_then(|p| p.parse().ok()))
+    }
+
+    fn clear(&mut self) -> Result<()> {
+        self.writer()?.delete_all_documents()?;
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        if let Some(w) = self.writer.as_mut() {
+            w.rollback()?;
+        }
+        Ok(())
+    }
+
+    fn doc_counts(&self) -> Result<std::collections::BTreeMap<String, u64>> {
+        use tantivy::DocSet;
+        self.reader.reload()?;
+        let searcher = self.reader.searcher();
+        let mut out = std::collections::BTreeMap::new();
+        for seg in searcher.segment_readers() {
+            let inv = seg.inverted_index(self.fields.doc_id)?;
+            let alive = seg.alive_bitset();
+            let mut stream = inv
+                .terms()
+                .stream()
+                .map_err(|e| EngineError::Index(e.to_string()))?;
+            while stream.advance() {
+                let key = String::from_utf8_lossy(stream.key()).into_owned();
+                let mut postings = inv
+                    .read_postings_from_terminfo(stream.value(), IndexRecordOption::Basic)
+                    .map_err(|e| EngineError::Index(e.to_string()))?;
+                let mut n = 0u64;
+                let mut d = postings.doc();
+                while d != tantivy::TERMINATED {
+                    if alive.is_none_or(|a| a.is_alive(d)) {
+                        n += 1;
+                    }
+                    d = postings.advance();
+                }
+                if n > 0 {
+                    *out.entry(key).or_insert(0) += n;
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn search(

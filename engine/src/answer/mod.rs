@@ -32,8 +32,10 @@ const CLAUSE_CHARS: usize = 220;
 const MODEL_PROVISIONS: usize = 3;
 /// Below this share of the question's terms found in the best evidence, and
 /// with no provision named by the question, the answer is a refusal.
-/// Calibrated on the dev questions (all answerable, lowest 0.33) against
-/// questions the corpus does not cover (highest 0.17): see eval/.
+/// Set below the lowest coverage of the dev questions (all answerable:
+/// 0.33, printed per question by `emkg eval answers`), and above that of
+/// questions outside the corpus's domain (足球比赛的越位规则: the refusal
+/// test in engine/tests/hybrid.rs). A small negative set, not a fitted one.
 pub const REFUSE_COVERAGE: f32 = 0.25;
 /// An uncited sentence needs this overlap with a provision to be taken
 /// from it (stricter than for a cited one).
@@ -232,12 +234,19 @@ fn as_statement(s: &str) -> String {
     clip(t.trim(), 180)
 }
 
-/// The extractive 结论: the best clauses, each from a different provision
-/// (at most three), best first, each followed by its citation.
-fn extractive_conclusion(evidence: &[Hit], clauses: &[Clause]) -> String {
+/// The extractive 结论: the best clause of the top-ranked provision (search
+/// has weighed scope, source rank and clause fit together), then the best
+/// clauses of other provisions that answer about as well (at most three
+/// provisions), each followed by its citation.
+fn extractive_conclusion(evidence: &[Hit], clauses: &[Clause]) -> (String, Vec<usize>) {
     let mut ranked: Vec<&Clause> = clauses.iter().collect();
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.hit.cmp(&b.hit)));
-    let best = ranked.first().map(|c| c.score).unwrap_or(0.0);
+    ranked.sort_by(|a, b| {
+        (b.hit == 0)
+            .cmp(&(a.hit == 0))
+            .then(b.score.total_cmp(&a.score))
+            .then(a.hit.cmp(&b.hit))
+    });
+    let best = clauses.iter().map(|c| c.score).fold(0.0f32, f32::max);
     let mut used: Vec<usize> = Vec::new();
     let mut out = String::new();
     for c in ranked {
@@ -255,7 +264,7 @@ fn extractive_conclusion(evidence: &[Hit], clauses: &[Clause]) -> String {
             label(&evidence[c.hit])
         ));
     }
-    out
+    (out, used)
 }
 
 /// Local regulations apply only where they were made; samples are samples.
@@ -331,7 +340,7 @@ impl Engine {
             return Ok(self.refusal(text, evidence, "refused", started, cover));
         }
         let picked = clauses::select(question, &evidence, 2);
-        let extractive = extractive_conclusion(&evidence, &picked);
+        let (extractive, answering) = extractive_conclusion(&evidence, &picked);
 
         let mut generation = None;
         let mut fallback: Option<String> = None;
@@ -340,18 +349,14 @@ impl Engine {
         match generator {
             None => fallback = Some("未启用生成模型".into()),
             Some(g) => {
-                // The provisions whose clauses answer best, best first (at
-                // most MODEL_PROVISIONS): a short prompt, a fast first token.
-                let mut order: Vec<(usize, f32)> = Vec::new();
-                for c in &picked {
-                    match order.iter_mut().find(|o| o.0 == c.hit) {
-                        Some(o) => o.1 = o.1.max(c.score),
-                        None => order.push((c.hit, c.score)),
-                    }
-                }
-                order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                // The model reads the provisions the extractive 结论 would
+                // state — the top-ranked one and those whose clauses answer
+                // about as well (at most MODEL_PROVISIONS) — so that it words
+                // the answer rather than picks among distractors; a short
+                // prompt, a fast first token.
+                let order: Vec<usize> = answering.iter().copied().take(MODEL_PROVISIONS).collect();
                 let mut material = String::new();
-                for (n, (i, _)) in order.iter().take(MODEL_PROVISIONS).enumerate() {
+                for (n, i) in order.iter().enumerate() {
                     let text: Vec<&str> = picked
                         .iter()
                         .filter(|c| c.hit == *i)
@@ -366,7 +371,7 @@ impl Engine {
                 }
                 let example = order
                     .first()
-                    .map(|(i, _)| label(&evidence[*i]))
+                    .map(|i| label(&evidence[*i]))
                     .unwrap_or_else(|| label(&evidence[0]));
                 // Whether to answer at all was decided above (the coverage
                 // rule): the model is asked to answer, not to judge.
@@ -374,7 +379,8 @@ impl Engine {
                 let user = format!(
                     "问题：{question}\n\n相关条文：\n{material}\n\
                      请用一到三句话直接回答上面的问题。每句话末尾用括号注明所依据的条文，\
-                     照抄上面的书名号标题和条号，例如（{example}）。数字、时限、金额必须与条文一致。"
+                     照抄上面的书名号标题和条号，例如（{example}）。数字、时限、金额必须与条文一致。\
+                     不要复述问题，不要加入条文没有写的推断或评价。"
                 );
                 let messages = [ChatMessage::system(system), ChatMessage::user(user)];
                 let mut first = true;
@@ -385,9 +391,11 @@ impl Engine {
                     }
                     on_text(t)
                 })?;
-                let text = gen.text.trim().to_string();
+                // A question the model echoes back is not a claim: drop it
+                // rather than let it sink an otherwise sound 结论.
+                let text = drop_questions(gen.text.trim());
                 generation = Some(gen);
-                let checked = self.check(&text, &evidence);
+                let checked = self.check_conclusion(&text, &evidence);
                 match unacceptable(&text, &checked) {
                     None => conclusion = Some(checked),
                     Some(why) => {
@@ -408,7 +416,7 @@ impl Engine {
                     ttft = Some(started.elapsed().as_secs_f64());
                     on_text(&extractive);
                 }
-                let c = self.check(&extractive, &evidence);
+                let c = self.check_conclusion(&extractive, &evidence);
                 (c.text, c.sentences, c.citations, "extractive")
             }
         };
@@ -517,8 +525,10 @@ impl Engine {
             .iter()
             .filter(|c| c.role == CitationRole::Conclusion)
             .collect();
+        // Attribution by wording reports where a sentence probably comes
+        // from; it never makes the answer verified.
         let verified = !sentences.is_empty()
-            && sentences.iter().all(|s| s.supported)
+            && sentences.iter().all(|s| s.supported && !s.attributed)
             && conclusion_cites.iter().all(|c| c.verified)
             && conclusion_cites.iter().any(|c| c.verified);
         let attributed = conclusion_cites.iter().any(|c| c.attributed);
@@ -576,7 +586,7 @@ impl Engine {
 
     /// Checks a 结论: its citations (exist, were evidence, quotes match),
     /// and each sentence's support.
-    fn check(&self, text: &str, evidence: &[Hit]) -> Checked {
+    fn check_conclusion(&self, text: &str, evidence: &[Hit]) -> Checked {
         let t = text.trim();
         let checks = self.verify_citations(t);
         let chars: Vec<char> = t.chars().collect();
@@ -617,7 +627,7 @@ impl Engine {
         }
         // Plan sections are cited by their label (《预案》3.2).
         for h in evidence.iter().filter(|h| h.chunk.article.is_none()) {
-            if h.chunk.section.is_some() && t.contains(&label(h)) {
+            if h.chunk.section.is_some() && cites_label(t, &label(h)) {
                 cites.push(Citation {
                     raw: label(h),
                     unit_id: Some(h.chunk.unit_id.clone()),
@@ -651,8 +661,36 @@ impl Engine {
                         .map(|h| (u.to_string(), h.chunk.text.as_str()))
                 })
                 .collect();
-            let check = if texts.is_empty() {
-                // No usable citation: attributed by wording, strictly.
+            // A sentence with no citation of its own may rest on a provision
+            // the 结论 cites elsewhere (…负责。其中…（《X》第N条）), at the
+            // stricter attribution overlap; failing that it is attributed by
+            // wording to the closest evidence, which never verifies it.
+            let cited_elsewhere = || {
+                cites
+                    .iter()
+                    .filter(|c| c.verified && !c.attributed)
+                    .filter_map(|c| {
+                        let u = c.unit_id.as_deref()?;
+                        let h = evidence.iter().find(|h| h.chunk.unit_id == u)?;
+                        Some((h, support::overlap(&s, &h.chunk.text)))
+                    })
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+                    .filter(|(h, ov)| {
+                        *ov >= ATTRIBUTION_OVERLAP
+                            && support::numbers_not_in(&s, &h.chunk.text).is_empty()
+                            && !support::polarity_conflict(&s, &h.chunk.text)
+                    })
+            };
+            let check = if let (true, Some((h, ov))) = (texts.is_empty(), cited_elsewhere()) {
+                SentenceCheck {
+                    text: s.clone(),
+                    supported_by: Some(h.chunk.unit_id.clone()),
+                    overlap: ov,
+                    supported: true,
+                    numbers_not_in_evidence: Vec::new(),
+                    attributed: false,
+                }
+            } else if texts.is_empty() {
                 let best = evidence
                     .iter()
                     .map(|h| (h, support::overlap(&s, &h.chunk.text)))
@@ -664,7 +702,8 @@ impl Engine {
                             text: s.clone(),
                             supported_by: Some(h.chunk.unit_id.clone()),
                             overlap: ov,
-                            supported: missing.is_empty(),
+                            supported: missing.is_empty()
+                                && !support::polarity_conflict(&s, &h.chunk.text),
                             numbers_not_in_evidence: missing,
                             attributed: true,
                         }
@@ -681,13 +720,23 @@ impl Engine {
             } else {
                 let joined: String = texts.iter().map(|x| x.1).collect::<Vec<_>>().join("\n");
                 let ov = support::overlap(&s, &joined);
-                let quoted = own.iter().any(|c| c.quote.is_some());
+                // A (verified) quote carries the sentence only when the
+                // sentence is mostly that quote, or what stands outside it
+                // is supported too: a short quote does not vouch for a
+                // claim wrapped around it.
+                let quoted = own.iter().any(|c| c.quote.is_some()) && {
+                    let outside = support::strip_quotes(&s);
+                    support::content_len(&outside) * 10 <= support::content_len(&s) * 4
+                        || support::overlap(&outside, &joined) >= support::SUPPORT_OVERLAP
+                };
                 let missing = support::numbers_not_in(&s, &joined);
                 SentenceCheck {
                     text: s.clone(),
                     supported_by: texts.first().map(|x| x.0.clone()),
                     overlap: ov,
-                    supported: (ov >= support::SUPPORT_OVERLAP || quoted) && missing.is_empty(),
+                    supported: (ov >= support::SUPPORT_OVERLAP || quoted)
+                        && missing.is_empty()
+                        && !support::polarity_conflict(&s, &joined),
                     numbers_not_in_evidence: missing,
                     attributed: false,
                 }
@@ -773,6 +822,9 @@ fn unacceptable(raw: &str, c: &Checked) -> Option<String> {
     if distinct.len() > 3 {
         return Some(format!("模型结论引用了{}条条文，超过三条", distinct.len()));
     }
+    if c.citations.iter().any(|x| !x.verified) {
+        return Some("模型结论中有未通过核验的引用".into());
+    }
     if let Some(bad) = c.sentences.iter().find(|s| !s.supported) {
         return Some(if !bad.numbers_not_in_evidence.is_empty() {
             format!(
@@ -783,11 +835,15 @@ fn unacceptable(raw: &str, c: &Checked) -> Option<String> {
             format!("模型结论中的“{}”没有条文支持", clip(&bad.text, 30))
         });
     }
-    if c.citations.iter().any(|x| !x.verified) {
-        return Some("模型结论中有未通过核验的引用".into());
-    }
+
     if !c.citations.iter().any(|x| x.verified && !x.attributed) {
         return Some("模型结论没有引用可核实的条文".into());
+    }
+    if let Some(s) = c.sentences.iter().find(|s| s.attributed) {
+        return Some(format!(
+            "模型结论中的“{}”没有注明所依据的条文",
+            clip(&s.text, 30)
+        ));
     }
     None
 }
@@ -807,16 +863,57 @@ fn article_label(a: u32, suffix: Option<u32>) -> String {
     }
 }
 
-/// Marks failed citations where they stand.
+/// Marks failed citations where they stand: the k-th citation written
+/// `raw` is the k-th occurrence of `raw` (citations are in text order).
 fn mark_unverified(text: &str, cites: &[Citation]) -> String {
-    let mut out = text.to_string();
-    for c in cites.iter().filter(|c| !c.verified) {
-        if let Some(p) = out.find(&c.raw) {
-            let end = p + c.raw.len();
-            out.insert_str(end, UNVERIFIED_MARK);
+    let mut ends: Vec<usize> = Vec::new();
+    for (i, c) in cites.iter().enumerate() {
+        if c.verified || c.attributed {
+            continue;
+        }
+        let k = cites[..i]
+            .iter()
+            .filter(|x| !x.attributed && x.raw == c.raw)
+            .count();
+        if let Some((p, _)) = text.match_indices(c.raw.as_str()).nth(k) {
+            ends.push(p + c.raw.len());
         }
     }
+    ends.sort_unstable();
+    ends.dedup();
+    let mut out = text.to_string();
+    for end in ends.into_iter().rev() {
+        out.insert_str(end, UNVERIFIED_MARK);
+    }
     out
+}
+
+/// The text without its sentences that are questions (end in ？ or ?).
+fn drop_questions(text: &str) -> String {
+    let mut out = String::new();
+    let mut cur = String::new();
+    for c in text.chars() {
+        cur.push(c);
+        if matches!(c, '。' | '！' | '；' | '\n' | '？' | '?') {
+            if !matches!(c, '？' | '?') {
+                out.push_str(&cur);
+            }
+            cur.clear();
+        }
+    }
+    out.push_str(&cur);
+    out.trim().to_string()
+}
+
+/// Whether `text` cites the plan section `label` (《预案》1.4), and not only a
+/// subsection of it (《预案》1.4.2).
+fn cites_label(text: &str, label: &str) -> bool {
+    text.match_indices(label).any(|(p, _)| {
+        !text[p + label.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '.' || c == '．')
+    })
 }
 
 #[cfg(test)]

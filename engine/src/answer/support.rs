@@ -3,9 +3,13 @@
 //! The overlap rule: a sentence is supported by a provision when at least
 //! [`SUPPORT_OVERLAP`] of its content character bigrams — the sentence
 //! without its citations, punctuation and a few function words — occur in
-//! the provision's text, or the sentence quotes the provision verbatim; and
-//! every number it states (time limits, amounts, counts) occurs in that
-//! text, in Arabic or Chinese numerals.
+//! the provision's text, or the sentence is mostly a verbatim quote of it
+//! (what stands outside the quote must itself reach the overlap); every
+//! number it states (time limits, amounts, counts, measures, percentages,
+//! bare Arabic figures) occurs in that text, in Arabic or Chinese numerals,
+//! and not with the opposite bound (5万元以下 against 5万元以上); and it does
+//! not turn the provision's direction around (可以/无需 where the provision
+//! says 不得/应当, or the reverse).
 
 use emkg_ingest::numerals::{is_chinese_numeral_char, quantity_at, to_ascii_digit};
 use std::collections::HashSet;
@@ -107,91 +111,229 @@ pub fn overlap(sentence: &str, text: &str) -> f32 {
     s.intersection(&t).count() as f32 / s.len() as f32
 }
 
-/// A number a sentence states, with the unit that follows it.
+/// A number a sentence states, with the unit that follows it and the bound
+/// it is stated with (`≥` for 以上/不少于, `≤` for 以下/以内/不超过, or none).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stated {
     pub raw: String,
     pub value: f64,
+    /// Empty for a bare Arabic figure (matched by value alone).
     pub unit: String,
+    pub bound: &'static str,
 }
 
-const UNITS: [&str; 14] = [
+/// Units a figure may carry, longest first where one is a prefix of another.
+const UNITS: [&str; 36] = [
     "个小时",
     "小时",
+    "分钟",
     "个工作日",
     "工作日",
     "日",
     "天",
+    "周",
     "个月",
     "年",
     "万元",
     "亿元",
     "元",
     "人",
+    "名",
+    "次",
     "倍",
     "%",
+    "平方米",
+    "立方米",
+    "千米",
+    "公里",
+    "米",
+    "千克",
+    "公斤",
+    "万吨",
+    "吨",
+    "公顷",
+    "级",
+    "层",
+    "岁",
+    "项",
+    "户",
+    "台",
+    "辆",
+    "家",
 ];
 
-/// Numbers with their units in a text (1小时, 二十四小时, 5万元, 百分之四十
-/// is left out: only digits and plain numerals followed by a unit).
+const UPPER: [&str; 6] = ["以下", "以内", "之内", "内", "不超过", "不得超过"];
+const LOWER: [&str; 4] = ["以上", "不少于", "不低于", "不得少于"];
+
+fn bound_at(before: &str, after: &str) -> &'static str {
+    if LOWER
+        .iter()
+        .any(|w| after.starts_with(w) || before.ends_with(w))
+    {
+        "≥"
+    } else if UPPER
+        .iter()
+        .any(|w| after.starts_with(w) || before.ends_with(w))
+    {
+        "≤"
+    } else {
+        ""
+    }
+}
+
+/// Numbers with their units in a text (1小时, 二十四小时, 5万元, 百分之四十,
+/// 3米, and bare Arabic figures). A Chinese numeral with no unit is left
+/// out: 一般, 三级 as words are too common to be figures.
 pub fn numbers(text: &str) -> Vec<Stated> {
     let c: Vec<char> = strip_citations(text).chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
+    let window = |from: usize, to: usize| -> String {
+        c[from.min(c.len())..to.min(c.len())].iter().collect()
+    };
     while i < c.len() {
-        let starts_num =
-            to_ascii_digit(c[i]).is_some() || (is_chinese_numeral_char(c[i]) && c[i] != '万');
-        let prev_num =
-            i > 0 && (to_ascii_digit(c[i - 1]).is_some() || is_chinese_numeral_char(c[i - 1]));
+        // 百分之N: a percentage in words.
+        let percent = window(i, i + 3) == "百分之";
+        let start = if percent { i + 3 } else { i };
+        if start >= c.len() {
+            break;
+        }
+        let starts_num = to_ascii_digit(c[start]).is_some()
+            || (is_chinese_numeral_char(c[start]) && c[start] != '万');
+        let prev_num = !percent
+            && i > 0
+            && (to_ascii_digit(c[i - 1]).is_some() || is_chinese_numeral_char(c[i - 1]));
         if !starts_num || prev_num {
             i += 1;
             continue;
         }
-        let Some(q) = quantity_at(&c, i) else {
+        let Some(q) = quantity_at(&c, start) else {
             i += 1;
             continue;
         };
-        let rest: String = c[q.end..(q.end + 4).min(c.len())].iter().collect();
-        if let Some(u) = UNITS.iter().find(|u| rest.starts_with(*u)) {
-            let end = q.end + u.chars().count();
-            let (value, unit) = match *u {
-                "万元" => (q.value * 1e4, "元"),
-                "亿元" => (q.value * 1e8, "元"),
-                "个小时" => (q.value, "小时"),
-                "个工作日" => (q.value, "工作日"),
-                "天" => (q.value, "日"),
-                "个月" => (q.value, "月"),
-                u => (q.value, u),
-            };
-            // A lone 一 (一人, 一日) is an article, not a figure, unless it is a time limit.
-            let raw: String = c[i..end].iter().collect();
-            if !(q.value == 1.0 && c[i] == '一' && !matches!(unit, "小时" | "日")) {
-                out.push(Stated {
-                    raw,
-                    value,
-                    unit: unit.to_string(),
-                });
-            }
-            i = end;
+        let before = window(i.saturating_sub(4), i);
+        let rest = window(q.end, q.end + 4);
+        let unit = if percent {
+            Some("%")
         } else {
-            i = q.end.max(i + 1);
+            UNITS.iter().find(|u| rest.starts_with(*u)).copied()
+        };
+        let arabic = to_ascii_digit(c[start]).is_some();
+        match unit {
+            Some(u) => {
+                let end = if percent {
+                    q.end
+                } else {
+                    q.end + u.chars().count()
+                };
+                let (value, unit) = match u {
+                    "万元" => (q.value * 1e4, "元"),
+                    "亿元" => (q.value * 1e8, "元"),
+                    "万吨" => (q.value * 1e4, "吨"),
+                    "个小时" => (q.value, "小时"),
+                    "个工作日" => (q.value, "工作日"),
+                    "天" => (q.value, "日"),
+                    "个月" => (q.value, "月"),
+                    "名" => (q.value, "人"),
+                    "公里" => (q.value, "千米"),
+                    "公斤" => (q.value, "千克"),
+                    u => (q.value, u),
+                };
+                // A lone 一 (一人, 一项) is an article, not a figure, unless
+                // it is a period (一小时, 一日, 一年).
+                let raw: String = c[i..end].iter().collect();
+                let lone_one = q.value == 1.0
+                    && c[start] == '一'
+                    && !matches!(unit, "小时" | "日" | "工作日" | "周" | "月" | "年" | "分钟");
+                if !lone_one {
+                    out.push(Stated {
+                        raw,
+                        value,
+                        unit: unit.to_string(),
+                        bound: bound_at(&before, &window(end, end + 4)),
+                    });
+                }
+                i = end;
+            }
+            None if arabic => {
+                out.push(Stated {
+                    raw: c[start..q.end].iter().collect(),
+                    value: q.value,
+                    unit: String::new(),
+                    bound: bound_at(&before, &rest),
+                });
+                i = q.end.max(i + 1);
+            }
+            None => i = q.end.max(i + 1),
         }
     }
     out
 }
 
-/// The numbers of `sentence` that `text` does not state.
+/// The numbers of `sentence` that `text` does not state (same value and
+/// unit — a bare figure matches any unit — and no opposite bound).
 pub fn numbers_not_in(sentence: &str, text: &str) -> Vec<String> {
     let have = numbers(text);
     numbers(sentence)
         .into_iter()
         .filter(|n| {
-            !have
-                .iter()
-                .any(|h| h.unit == n.unit && (h.value - n.value).abs() < 1e-6)
+            !have.iter().any(|h| {
+                (h.unit == n.unit || n.unit.is_empty())
+                    && (h.value - n.value).abs() < 1e-6
+                    && (h.bound == n.bound || h.bound.is_empty() || n.bound.is_empty())
+            })
         })
         .map(|n| n.raw)
         .collect()
+}
+
+/// The sentence with its quoted passages (“…”) left out.
+pub fn strip_quotes(s: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '“' => depth += 1,
+            '”' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Content characters (letters and digits) of a sentence, citations left out.
+pub fn content_len(s: &str) -> usize {
+    strip_citations(s)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .count()
+}
+
+const PROHIBIT: [&str; 6] = ["不得", "禁止", "严禁", "不准", "不许", "不应"];
+const PERMIT: [&str; 6] = ["可以", "允许", "无需", "不必", "不需要", "不用"];
+const DUTY: [&str; 2] = ["应当", "必须"];
+
+/// Whether `sentence` reverses the direction of the clause of `text` it
+/// matches best: it permits or waives what the clause forbids or requires,
+/// or forbids what the clause permits.
+pub fn polarity_conflict(sentence: &str, text: &str) -> bool {
+    let s = strip_citations(sentence);
+    let Some(clause) = text
+        .split(['。', '；', '\n'])
+        .filter(|c| !c.trim().is_empty())
+        .max_by(|a, b| overlap(&s, a).total_cmp(&overlap(&s, b)))
+    else {
+        return false;
+    };
+    let has = |t: &str, ws: &[&str]| ws.iter().any(|w| t.contains(w));
+    let s_prohibit = has(&s, &PROHIBIT);
+    let s_permit = has(&s, &PERMIT) && !s_prohibit;
+    let c_prohibit = has(clause, &PROHIBIT);
+    let c_permit = has(clause, &PERMIT);
+    let c_duty = has(clause, &DUTY);
+    (s_permit && (c_prohibit || c_duty) && !c_permit)
+        || (s_prohibit && c_permit && !c_prohibit && !c_duty)
 }
 
 #[cfg(test)]
@@ -211,6 +353,49 @@ mod tests {
             numbers_not_in("罚款20万元。", law),
             vec!["20万元".to_string()]
         );
+    }
+
+    #[test]
+    fn numbers_beyond_time_and_money_are_checked() {
+        let law = "每班不少于2名安全员，作业高度超过3米的，安全生产许可证的有效期为3年，抽查比例不低于百分之十。";
+        assert!(numbers_not_in("每班不少于2名安全员。", law).is_empty());
+        assert_eq!(numbers_not_in("每班不少于1名安全员。", law), vec!["1名"]);
+        assert_eq!(numbers_not_in("作业高度超过5米的。", law), vec!["5米"]);
+        assert_eq!(numbers_not_in("有效期一年。", law), vec!["一年"]);
+        assert_eq!(
+            numbers_not_in("抽查比例百分之二十。", law),
+            vec!["百分之二十"]
+        );
+        assert!(numbers_not_in("抽查比例不低于10%。", law).is_empty());
+        assert_eq!(numbers_not_in("共计7处。", law), vec!["7"]);
+        // The opposite bound is not the same figure.
+        let fine = "处五万元以上十万元以下的罚款。";
+        assert!(numbers_not_in("罚款5万元以上。", fine).is_empty());
+        assert_eq!(numbers_not_in("罚款5万元以下。", fine), vec!["5万元"]);
+    }
+
+    #[test]
+    fn reversing_a_provision_is_a_conflict() {
+        let law = "生产经营单位不得关闭、破坏直接关系生产安全的监控、报警设备。";
+        assert!(polarity_conflict("单位可以关闭误报的报警设备。", law));
+        assert!(!polarity_conflict("单位不得关闭报警设备。", law));
+        let duty = "生产经营单位应当制定本单位生产安全事故应急救援预案。";
+        assert!(polarity_conflict(
+            "生产经营单位无需制定应急救援预案。",
+            duty
+        ));
+        assert!(!polarity_conflict(
+            "生产经营单位应当制定应急救援预案。",
+            duty
+        ));
+        let may = "县级以上人民政府可以组织有关部门进行检查。";
+        assert!(polarity_conflict("县级以上人民政府不得组织检查。", may));
+    }
+
+    #[test]
+    fn quotes_are_stripped() {
+        assert_eq!(strip_quotes("依据“报警设备”，可以关掉"), "依据，可以关掉");
+        assert_eq!(content_len("见《安全生产法》第五条，应当报告。"), 5);
     }
 
     #[test]

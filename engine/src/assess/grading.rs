@@ -383,7 +383,7 @@ pub fn grade(
         let mut with_missing = inc.clone();
         let d = inc.deaths.as_ref().map(|d| d.value).unwrap_or(0);
         with_missing.deaths = Some(emkg_ingest::incident::Count {
-            value: d + m.value,
+            value: d.saturating_add(m.value),
             span: None,
             text: String::new(),
             approximate: false,
