@@ -22,18 +22,7 @@ fn emkg() -> Command {
     c
 }
 
-fn skip(test: &str, why: &str) {
-    eprintln!("SKIPPED {test}: {why}");
-    if let Some(log) = std::env::var_os("EMKG_SKIP_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-        {
-            let _ = writeln!(f, "{test}: {why}");
-        }
-    }
-}
+use emkg_testkit::skip;
 
 fn run(args: &[&str]) -> Output {
     emkg().args(args).output().expect("run emkg")
@@ -538,10 +527,11 @@ fn http_server_serves_health_and_search() {
 
 #[test]
 fn real_laws_from_the_shared_corpus() {
-    let Some(corpus) = shared_corpus() else {
-        eprintln!("skipped: shared corpus not present");
-        return;
-    };
+    let corpus = emkg_testkit::require!(
+        shared_corpus(),
+        "real_laws_from_the_shared_corpus",
+        "../shared/corpus not present"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path().join("data").display().to_string();
     let laws = corpus.join("laws");
@@ -824,6 +814,7 @@ fn hybrid_search_and_ask_with_local_models() {
         "--retrievers",
         "dense",
     ]);
+    assert!(!r["hits"].as_array().unwrap().is_empty(), "{r:#}");
     assert!(r["hits"]
         .as_array()
         .unwrap()

@@ -330,6 +330,24 @@ enum BenchCommand {
         #[command(flatten)]
         models: setup::ModelArgs,
     },
+    /// Cost growth: the corpus replicated 1×, 10×, 100× (distinct ids):
+    /// ingest time, store sizes, RSS, search p50/p95 (BM25 and hybrid).
+    Scale {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Gold JSONL (its queries are used) or a text file, one query per line.
+        #[arg(long)]
+        queries: PathBuf,
+        #[arg(long, default_value = "1,10,100", value_delimiter = ',')]
+        factors: Vec<usize>,
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Scratch folder for the temporary data directories.
+        #[arg(long)]
+        scratch: Option<PathBuf>,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
     /// Ingest throughput over a corpus repeated to a target size.
     Ingest {
         #[arg(required = true)]
@@ -578,6 +596,17 @@ fn run(cli: Cli) -> Result<()> {
                     scratch,
                 },
         } => bench_ingest(paths, target_mb, scratch),
+        Command::Bench {
+            what:
+                BenchCommand::Scale {
+                    paths,
+                    queries,
+                    factors,
+                    rounds,
+                    scratch,
+                    models,
+                },
+        } => bench_scale(paths, queries, factors, rounds, scratch, &models),
     }
 }
 
@@ -1171,6 +1200,91 @@ fn bench_llm(
         b.decode_tps(),
         runs
     );
+    Ok(())
+}
+
+fn read_queries(queries: &std::path::Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(queries)
+        .with_context(|| format!("无法读取 {}", queries.display()))?;
+    let qs: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v["query"].as_str().map(str::to_string))
+                .unwrap_or_else(|| l.trim().to_string())
+        })
+        .collect();
+    anyhow::ensure!(!qs.is_empty(), "没有查询");
+    Ok(qs)
+}
+
+fn bench_scale(
+    paths: Vec<PathBuf>,
+    queries: PathBuf,
+    factors: Vec<usize>,
+    rounds: usize,
+    scratch: Option<PathBuf>,
+    models: &setup::ModelArgs,
+) -> Result<()> {
+    let qs = read_queries(&queries)?;
+    let cfg = models.config()?;
+    let embedder = models.embedder(&cfg)?.map(|e| {
+        std::sync::Arc::new(emkg_eval::bench::ReuseEmbedder::new(e))
+            as std::sync::Arc<dyn emkg_engine::models::Embedder>
+    });
+    let scratch = scratch.unwrap_or_else(std::env::temp_dir);
+    println!(
+        "{:>6} {:>7} {:>8} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "factor",
+        "docs",
+        "chunks",
+        "MB",
+        "ingest s",
+        "vector s",
+        "docs MB",
+        "index MB",
+        "graph MB",
+        "vec MB",
+        "RSS MB",
+        "bm25 p50",
+        "bm25 p95",
+        "hyb p50",
+        "hyb p95"
+    );
+    let mb = |b: u64| b as f64 / 1_048_576.0;
+    for f in factors.into_iter().filter(|f| *f > 0) {
+        let p = emkg_eval::bench::scale_point(&paths, f, &qs, embedder.clone(), &scratch, rounds)?;
+        let (hp50, hp95) = p
+            .hybrid
+            .as_ref()
+            .map(|h| (format!("{:.1}", h.p50_ms), format!("{:.1}", h.p95_ms)))
+            .unwrap_or(("-".into(), "-".into()));
+        println!(
+            "{:>6} {:>7} {:>8} {:>7.1} {:>9.1} {:>9} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8} {:>9.1} {:>9.1} {:>9} {:>9}",
+            p.factor,
+            p.documents,
+            p.chunks,
+            p.mb,
+            p.ingest.as_secs_f64(),
+            p.vectors
+                .map(|d| format!("{:.1}", d.as_secs_f64()))
+                .unwrap_or_else(|| "-".into()),
+            mb(p.docs_bytes),
+            mb(p.index_bytes),
+            mb(p.graph_bytes),
+            mb(p.vector_bytes),
+            p.rss_mb
+                .map(|r| format!("{r:.0}"))
+                .unwrap_or_else(|| "-".into()),
+            p.bm25.p50_ms,
+            p.bm25.p95_ms,
+            hp50,
+            hp95
+        );
+    }
+    println!("（search: ms per query, {} queries × {rounds} rounds; RSS: peak of the process so far; vectors of replicas reuse the 1× embeddings）", qs.len());
     Ok(())
 }
 

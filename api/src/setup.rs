@@ -26,6 +26,12 @@ pub struct ModelArgs {
     /// instead of the data directory. API key from $QDRANT_API_KEY.
     #[arg(long)]
     pub qdrant_url: Option<String>,
+    /// Shards of a collection this data directory creates in Qdrant.
+    #[arg(long)]
+    pub qdrant_shards: Option<u32>,
+    /// Replicas of each shard (a cluster of several nodes).
+    #[arg(long)]
+    pub qdrant_replicas: Option<u32>,
 }
 
 impl ModelArgs {
@@ -84,6 +90,10 @@ impl ModelArgs {
             Some(url) => VectorBackend::Qdrant {
                 url: url.clone(),
                 api_key: std::env::var("QDRANT_API_KEY").ok(),
+                layout: emkg_engine::qdrant::Layout {
+                    shards: self.qdrant_shards,
+                    replicas: self.qdrant_replicas,
+                },
             },
             None => VectorBackend::Embedded,
         }

@@ -233,7 +233,7 @@ impl Engine {
             .collect();
         let mut catalog_changed = false;
         for id in mismatched {
-            if let Some(e) = self.catalog.docs.remove(&id) {
+            if let Some(e) = self.catalog.remove(&id) {
                 let why = lost
                     .iter()
                     .find(|(l, _)| *l == id)

@@ -185,6 +185,8 @@ pub enum VectorBackend {
     Qdrant {
         url: String,
         api_key: Option<String>,
+        /// Shards and replicas of a collection this data directory creates.
+        layout: qdrant::Layout,
     },
 }
 
@@ -408,7 +410,9 @@ impl Engine {
     /// served.
     pub fn open(root: &Path) -> Result<Engine> {
         let e = Self::open_read(root)?;
-        if e.lagging_stores()?.is_empty() {
+        // Files of a batch that never committed are harmless to readers,
+        // but `check` would report them: a writer clears them too.
+        if e.lagging_stores()?.is_empty() && e.dir.orphan_files(&e.catalog)?.is_empty() {
             return Ok(e);
         }
         drop(e);
@@ -554,11 +558,16 @@ impl Engine {
                     kinds.get(id).copied()
                 })?)
             }
-            VectorBackend::Qdrant { url, api_key } => Box::new(qdrant::QdrantIndex::connect(
+            VectorBackend::Qdrant {
+                url,
+                api_key,
+                layout,
+            } => Box::new(qdrant::QdrantIndex::connect(
                 url,
                 api_key.as_deref(),
-                &format!("emkg_{space}"),
+                &qdrant::collection_name(self.dir.dir_id(), &space),
                 embedder.dim(),
+                *layout,
                 &self
                     .dir
                     .root()
@@ -945,7 +954,6 @@ impl Engine {
     fn stage_removal(&mut self, id: &str) -> Result<DocReport> {
         let entry = self
             .catalog
-            .docs
             .remove(id)
             .ok_or_else(|| EngineError::NotStored(id.to_string()))?;
         self.index.remove_document(id)?;
@@ -980,7 +988,7 @@ impl Engine {
             let key = self.catalog.docs[&d].source_key.clone();
             let mut e = store::entry_for(&doc, &key);
             e.rev = rev;
-            self.catalog.docs.insert(d, e);
+            self.catalog.insert(e);
         }
         Ok(DocReport {
             id: entry.id,
@@ -1057,7 +1065,7 @@ impl Engine {
             units: doc.units.len(),
             outcome,
         };
-        self.catalog.docs.insert(doc.id.clone(), entry);
+        self.catalog.insert(entry);
         Ok(report)
     }
 
@@ -1070,7 +1078,8 @@ impl Engine {
         bytes: &[u8],
         source_key: &str,
     ) -> Result<std::result::Result<DocReport, String>> {
-        match emkg_ingest::load_bytes(name, bytes) {
+        let id = self.assign_id(&emkg_ingest::doc_id_for(name), source_key);
+        match emkg_ingest::load_bytes_with_id(name, bytes, &id) {
             Ok(doc) => Ok(Ok(self.put_document(doc, source_key)?)),
             Err(e) => Ok(Err(e.to_string())),
         }
@@ -1128,7 +1137,7 @@ impl Engine {
             let mut entry = store::entry_for(&doc, key);
             entry.rev = rev;
             entry.pending_titles.retain(|t| !titles.contains(t));
-            self.catalog.docs.insert(doc.id.clone(), entry);
+            self.catalog.insert(entry);
         }
         Ok(due.len())
     }
@@ -1156,20 +1165,18 @@ impl Engine {
     }
 
     fn has_title(&self, normalized: &str) -> bool {
-        self.catalog
-            .docs
-            .values()
-            .any(|e| emkg_ontology::normalize_title(&e.title) == normalized)
+        !self.catalog.ids_titled(normalized).is_empty()
     }
 
     /// Resolves 《X》第N条 references against the stored documents' titles.
     fn resolve_external_refs(&self, doc: &mut Document) {
-        let mut by_title: BTreeMap<String, &store::CatalogEntry> = BTreeMap::new();
-        for e in self.catalog.docs.values() {
-            by_title
-                .entry(emkg_ontology::normalize_title(&e.title))
-                .or_insert(e);
-        }
+        // The first stored document (by id) of a title, from the index.
+        let by_title = |norm: &str| {
+            self.catalog
+                .ids_titled(norm)
+                .first()
+                .and_then(|id| self.catalog.docs.get(id))
+        };
         let own_title = emkg_ontology::normalize_title(&doc.title);
         let own_articles: HashSet<u32> = doc.articles().filter_map(|u| u.article).collect();
         for r in doc.xrefs.iter_mut() {
@@ -1183,8 +1190,7 @@ impl Engine {
                 Some(doc.id.as_str())
                     .filter(|_| r.article.is_some_and(|a| own_articles.contains(&a)))
             } else {
-                by_title
-                    .get(&norm)
+                by_title(&norm)
                     .filter(|e| r.article.is_some_and(|a| e.articles.contains(&a)))
                     .map(|e| e.id.as_str())
             };
@@ -1806,5 +1812,190 @@ mod tests {
         assert_eq!(hits[0].chunk.unit_id, "x-2#art1");
         assert!(hits[0].chunk.text.contains("内容三"));
         assert_eq!(hits[0].retrievers[0], Retriever::Lookup);
+    }
+
+    /// Every string in a fact that names a unit (`<doc>#…`).
+    fn fact_units(d: &Document) -> Vec<String> {
+        fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::String(s) if s.contains("#art") || s.contains("#s") => {
+                    out.push(s.clone())
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+                serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(&serde_json::to_value(&d.facts).unwrap(), &mut out);
+        out
+    }
+
+    #[test]
+    fn same_named_files_get_their_own_ids_and_facts() {
+        let t = tempfile::tempdir().unwrap();
+        let law = |n: &str| {
+            format!(
+                "某区{n}工作方案\n\n第一条 生产经营单位应当在{n}小时内报告事故情况。\n\n\
+                 第二条 违反本方案第一条规定的，处一万元以上五万元以下的罚款。\n"
+            )
+        };
+        for (dir, n) in [("a", "1"), ("b", "2")] {
+            std::fs::create_dir_all(t.path().join(dir)).unwrap();
+            std::fs::write(t.path().join(dir).join("工作方案.md"), law(n)).unwrap();
+        }
+        let mut e = Engine::open_for_write(&t.path().join("data")).unwrap();
+        let r = e
+            .ingest_paths(
+                &[t.path().join("a"), t.path().join("b")],
+                &Default::default(),
+                &mut |_| {},
+            )
+            .unwrap();
+        let ids: Vec<String> = r
+            .files
+            .iter()
+            .flat_map(|f| &f.docs)
+            .map(|d| d.id.clone())
+            .collect();
+        assert_eq!(ids.len(), 2);
+        assert_ne!(ids[0], ids[1]);
+        for id in &ids {
+            let d = e.document(id).unwrap();
+            let units = fact_units(&d);
+            assert!(!units.is_empty(), "{id} has facts naming units");
+            for u in units {
+                assert!(u.starts_with(&format!("{id}#")), "{id}: fact names {u}");
+                assert!(
+                    d.unit(&u).is_some() || u.contains('.'),
+                    "{u} is a unit of {id}"
+                );
+            }
+            assert!(d.units.iter().all(|u| u.id.starts_with(&format!("{id}#"))));
+        }
+        assert!(e.check().unwrap().is_clean());
+    }
+
+    #[test]
+    fn a_batch_that_never_commits_leaves_the_old_state() {
+        let t = tempfile::tempdir().unwrap();
+        {
+            let mut e = Engine::open_for_write(t.path()).unwrap();
+            e.put_document(doc("a", "示例防汛法", "旧版本内容甲。"), "k:a")
+                .unwrap();
+            e.commit().unwrap();
+        }
+        {
+            // A crash mid-batch: a replaced version, a new document and a
+            // graph already written, the catalog not.
+            let mut e = Engine::open_for_write(t.path()).unwrap();
+            e.put_document(doc("a", "示例防汛法", "新版本内容乙。"), "k:a")
+                .unwrap();
+            e.put_document(doc("b", "示例消防法", "新文档内容丙。"), "k:b")
+                .unwrap();
+            e.flush_graphs().unwrap();
+            // Dropped without commit: what a killed process leaves (the
+            // kill itself is exercised through the binary in tests/).
+            drop(e);
+        }
+        let e = Engine::open(t.path()).unwrap();
+        let report = e.check().unwrap();
+        assert!(report.is_clean(), "{:?}", report.findings);
+        assert_eq!(e.catalog().docs.len(), 1);
+        assert!(e.document("a").unwrap().text.contains("旧版本内容甲"));
+        let hits = e.search(&SearchRequest::new("新版本内容乙", 5)).unwrap();
+        assert!(hits.iter().all(|h| !h.chunk.text.contains("新版本")));
+        let hits = e.search(&SearchRequest::new("旧版本内容甲", 5)).unwrap();
+        assert!(hits.iter().any(|h| h.chunk.text.contains("旧版本内容甲")));
+    }
+
+    #[test]
+    fn check_finds_and_repair_fixes_each_kind_of_disagreement() {
+        let t = tempfile::tempdir().unwrap();
+        let mut e = Engine::open_for_write(t.path()).unwrap();
+        e.put_document(doc("a", "示例防汛法", "内容甲。"), "k:a")
+            .unwrap();
+        e.put_document(doc("b", "示例消防法", "内容乙。"), "k:b")
+            .unwrap();
+        e.commit().unwrap();
+        assert!(e.check().unwrap().is_clean());
+        // An index entry of a document nobody committed, a graph of one, an
+        // orphan document file, and an index missing a stored document.
+        e.index
+            .replace_document("ghost", &chunks_of(&doc("ghost", "幽灵法", "不存在。")))
+            .unwrap();
+        e.index.remove_document("b").unwrap();
+        e.index.commit(e.catalog.generation).unwrap();
+        e.graph()
+            .unwrap()
+            .replace_document(
+                "ghost",
+                graph::document_triples(&doc("ghost", "幽灵法", "不存在。")).unwrap(),
+            )
+            .unwrap();
+        e.dir
+            .save_document(&doc("ghost", "幽灵法", "不存在。"), 99)
+            .unwrap();
+        let r = e.check().unwrap();
+        let stores: HashSet<&str> = r.findings.iter().map(|f| f.store).collect();
+        assert_eq!(
+            stores,
+            HashSet::from(["index", "graph", "docs"]),
+            "{:?}",
+            r.findings
+        );
+        assert!(r
+            .findings
+            .iter()
+            .any(|f| f.doc_id.as_deref() == Some("b") && f.store == "index"));
+        assert!(r
+            .findings
+            .iter()
+            .any(|f| f.doc_id.as_deref() == Some("ghost") && f.store == "index"));
+        let rep = e.repair().unwrap();
+        assert!(rep.index_rebuilt && rep.graph_rebuilt);
+        assert_eq!(rep.orphan_files_removed, 1);
+        let after = e.check().unwrap();
+        assert!(after.is_clean(), "{:?}", after.findings);
+        // A lost document file cannot be rebuilt: repair drops and names it.
+        let rev = e.catalog.docs["b"].rev;
+        std::fs::remove_file(t.path().join("docs").join(format!("b@{rev}.json"))).unwrap();
+        assert!(!e.check().unwrap().is_clean());
+        let rep = e.repair().unwrap();
+        assert_eq!(rep.documents_dropped.len(), 1);
+        assert!(e.check().unwrap().is_clean());
+        assert!(!e.catalog().docs.contains_key("b"));
+    }
+
+    #[test]
+    fn removal_unlinks_citing_documents_and_goes_through_the_commit() {
+        let t = tempfile::tempdir().unwrap();
+        let mut e = Engine::open_for_write(t.path()).unwrap();
+        e.put_document(doc("b", "乙法", "乙法的内容。"), "k:b")
+            .unwrap();
+        e.put_document(doc("a", "甲条例", "依照《乙法》第一条的规定执行。"), "k:a")
+            .unwrap();
+        e.commit().unwrap();
+        assert!(e.catalog().docs["a"].pending_titles.is_empty());
+        let removed = e.remove(&["b".to_string()]).unwrap();
+        assert_eq!(removed.len(), 1);
+        assert!(!e.catalog().docs.contains_key("b"));
+        assert_eq!(
+            e.catalog().docs["a"].pending_titles,
+            vec!["乙法".to_string()]
+        );
+        assert!(e
+            .document("a")
+            .unwrap()
+            .xrefs
+            .iter()
+            .all(|r| r.resolved.as_deref().is_none_or(|x| !x.starts_with("b#"))));
+        assert!(e.check().unwrap().is_clean());
+        assert!(matches!(
+            e.remove(&["no-such-doc".to_string()]),
+            Err(EngineError::NotStored(_))
+        ));
+        // Unknown targets change nothing.
+        assert_eq!(e.catalog().docs.len(), 1);
     }
 }

@@ -87,11 +87,20 @@ pub fn acquire(root: &Path, access: Access) -> Result<DirLock> {
     match res {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
-            let holders = holders(root);
-            let who = if holders.is_empty() {
+            // The holder writes its note just after taking the lock: give
+            // it a moment so that the message can name it.
+            let mut found = holders(root);
+            for _ in 0..10 {
+                if !found.is_empty() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                found = holders(root);
+            }
+            let who = if found.is_empty() {
                 "另一个 emkg 进程".to_string()
             } else {
-                holders
+                found
                     .iter()
                     .map(Holder::describe)
                     .collect::<Vec<_>>()

@@ -28,6 +28,20 @@ use crate::error::{EngineError, Result};
 use crate::text_index::Filter;
 use crate::vector_index::{VectorIndex, VectorRecord};
 
+/// Shard and replica counts of a new collection (Qdrant's defaults when
+/// `None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Layout {
+    pub shards: Option<u32>,
+    pub replicas: Option<u32>,
+}
+
+/// The collection of one data directory's vectors in one vector space:
+/// two data directories on one cluster never touch each other's points.
+pub fn collection_name(dir_id: &str, space: &str) -> String {
+    format!("emkg_{dir_id}_{space}")
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct DocEntry {
     version: String,
@@ -74,16 +88,21 @@ fn kind_str(k: DocKind) -> String {
 }
 
 impl QdrantIndex {
-    /// Connects, creating the collection (cosine distance, `dim`) and its
-    /// payload indexes when missing.
+    /// Connects, creating the collection (cosine distance, `dim`, with the
+    /// given shard and replica counts) and its payload indexes when missing.
     pub fn connect(
         url: &str,
         api_key: Option<&str>,
         collection: &str,
         dim: usize,
+        layout: Layout,
         manifest_path: &Path,
     ) -> Result<Self> {
-        let rt = tokio::runtime::Builder::new_current_thread()
+        // A multi-thread runtime: concurrent searches (the server's blocking
+        // pool) each drive their own request instead of queueing on one
+        // thread.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
             .map_err(|e| EngineError::io(manifest_path, e))?;
@@ -112,12 +131,15 @@ impl QdrantIndex {
         let (c, name) = (&idx.client, idx.collection.clone());
         idx.run(async move {
             if !c.collection_exists(name.as_str()).await.map_err(qerr)? {
-                c.create_collection(
-                    CreateCollectionBuilder::new(name.as_str())
-                        .vectors_config(VectorParamsBuilder::new(dim as u64, Distance::Cosine)),
-                )
-                .await
-                .map_err(qerr)?;
+                let mut b = CreateCollectionBuilder::new(name.as_str())
+                    .vectors_config(VectorParamsBuilder::new(dim as u64, Distance::Cosine));
+                if let Some(n) = layout.shards {
+                    b = b.shard_number(n);
+                }
+                if let Some(n) = layout.replicas {
+                    b = b.replication_factor(n);
+                }
+                c.create_collection(b).await.map_err(qerr)?;
                 for field in ["doc_id", "kind"] {
                     c.create_field_index(
                         CreateFieldIndexCollectionBuilder::new(
@@ -310,6 +332,10 @@ mod tests {
         assert_eq!(point_id("a#art1"), point_id("a#art1"));
         assert_ne!(point_id("a#art1"), point_id("a#art2"));
         assert_eq!(kind_str(DocKind::Plan), "plan");
+        assert_ne!(
+            collection_name("a1b2c3", "e5-small"),
+            collection_name("d4e5f6", "e5-small")
+        );
     }
 
     /// Runs the shared conformance suite against a live Qdrant when
@@ -318,17 +344,7 @@ mod tests {
     #[test]
     fn qdrant_conforms_when_configured() {
         let Ok(url) = std::env::var("QDRANT_URL") else {
-            eprintln!("SKIPPED qdrant_conforms_when_configured: QDRANT_URL not set");
-            if let Some(log) = std::env::var_os("EMKG_SKIP_LOG") {
-                use std::io::Write;
-                if let Ok(mut f) = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(log)
-                {
-                    let _ = writeln!(f, "qdrant_conforms_when_configured: QDRANT_URL not set");
-                }
-            }
+            emkg_testkit::skip("qdrant_conforms_when_configured", "QDRANT_URL not set");
             return;
         };
         let t = tempfile::tempdir().unwrap();
@@ -338,6 +354,7 @@ mod tests {
             std::env::var("QDRANT_API_KEY").ok().as_deref(),
             &name,
             3,
+            Layout::default(),
             &t.path().join("manifest.json"),
         )
         .unwrap();

@@ -49,13 +49,7 @@ pub fn named_provisions(query: &str, catalog: &Catalog) -> Vec<NamedProvision> {
 /// The longest stored title (normalised) that `before` ends with, whatever
 /// its form: 《中华人民共和国安全生产法》, 安全生产法, with spaces.
 pub fn title_ending(before: &str, catalog: &Catalog) -> Option<String> {
-    let norm = normalize_title(before);
-    catalog
-        .docs
-        .values()
-        .map(|e| normalize_title(&e.title))
-        .filter(|t| !t.is_empty() && norm.ends_with(t.as_str()))
-        .max_by_key(|t| t.chars().count())
+    catalog.title_suffix_of(&normalize_title(before))
 }
 
 /// Stored documents whose normalised title is `normalized`.
@@ -64,9 +58,9 @@ pub fn docs_titled<'a>(
     catalog: &'a Catalog,
 ) -> impl Iterator<Item = &'a CatalogEntry> + 'a {
     catalog
-        .docs
-        .values()
-        .filter(move |e| normalize_title(&e.title) == normalized)
+        .ids_titled(normalized)
+        .iter()
+        .filter_map(|id| catalog.docs.get(id))
 }
 
 /// The words of a title that limit its document to a narrower subject than

@@ -38,6 +38,9 @@ struct Marker {
     format: String,
     version: u32,
     created_by: String,
+    /// This data directory's identity (names its Qdrant collections).
+    #[serde(default)]
+    id: Option<String>,
 }
 
 /// Summary of one stored document, kept in the catalog.
@@ -82,12 +85,101 @@ pub struct Catalog {
     /// `emkg_ingest::extract::VERSION` of the stored documents' facts.
     #[serde(default)]
     pub facts_version: u32,
+    /// Read freely; change through [`Catalog::insert`] and
+    /// [`Catalog::remove`], which keep the lookups below in step.
     pub docs: BTreeMap<String, CatalogEntry>,
+    /// Lookups by normalised title and by source key (derived, not saved):
+    /// a query naming 《X》第N条 and every ingested file look documents up
+    /// here instead of scanning every entry.
+    #[serde(skip)]
+    index: CatalogIndex,
+}
+
+#[derive(Debug, Clone, Default)]
+struct CatalogIndex {
+    by_title: std::collections::HashMap<String, Vec<String>>,
+    by_source: std::collections::HashMap<String, String>,
+    /// Longest normalised title, in chars (bounds suffix lookups).
+    longest_title: usize,
 }
 
 impl Catalog {
+    /// Rebuilds the lookups (after loading).
+    pub(crate) fn reindex(&mut self) {
+        self.index = CatalogIndex::default();
+        let entries: Vec<(String, String, String)> = self
+            .docs
+            .values()
+            .map(|e| (e.id.clone(), e.title.clone(), e.source_key.clone()))
+            .collect();
+        for (id, title, key) in entries {
+            self.index_entry(&id, &title, &key);
+        }
+    }
+
+    fn index_entry(&mut self, id: &str, title: &str, key: &str) {
+        let t = emkg_ontology::normalize_title(title);
+        self.index.longest_title = self.index.longest_title.max(t.chars().count());
+        let ids = self.index.by_title.entry(t).or_default();
+        if !ids.iter().any(|x| x == id) {
+            ids.push(id.to_string());
+            ids.sort();
+        }
+        self.index.by_source.insert(key.to_string(), id.to_string());
+    }
+
+    fn unindex_entry(&mut self, e: &CatalogEntry) {
+        let t = emkg_ontology::normalize_title(&e.title);
+        if let Some(ids) = self.index.by_title.get_mut(&t) {
+            ids.retain(|x| *x != e.id);
+            if ids.is_empty() {
+                self.index.by_title.remove(&t);
+            }
+        }
+        if self.index.by_source.get(&e.source_key) == Some(&e.id) {
+            self.index.by_source.remove(&e.source_key);
+        }
+    }
+
+    /// Adds or replaces an entry.
+    pub fn insert(&mut self, e: CatalogEntry) {
+        if let Some(old) = self.docs.remove(&e.id) {
+            self.unindex_entry(&old);
+        }
+        self.index_entry(&e.id, &e.title, &e.source_key);
+        self.docs.insert(e.id.clone(), e);
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<CatalogEntry> {
+        let e = self.docs.remove(id)?;
+        self.unindex_entry(&e);
+        Some(e)
+    }
+
     pub fn by_source(&self, key: &str) -> Option<&CatalogEntry> {
-        self.docs.values().find(|e| e.source_key == key)
+        self.index
+            .by_source
+            .get(key)
+            .and_then(|id| self.docs.get(id))
+    }
+
+    /// Ids of the documents whose normalised title is `normalized`.
+    pub fn ids_titled(&self, normalized: &str) -> &[String] {
+        self.index
+            .by_title
+            .get(normalized)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The longest stored normalised title that `normalized` ends with.
+    pub fn title_suffix_of(&self, normalized: &str) -> Option<String> {
+        let chars: Vec<char> = normalized.chars().collect();
+        let max = self.index.longest_title.min(chars.len());
+        (1..=max)
+            .rev()
+            .map(|n| chars[chars.len() - n..].iter().collect::<String>())
+            .find(|t| self.index.by_title.contains_key(t))
     }
 }
 
@@ -97,6 +189,7 @@ impl Catalog {
 pub struct DataDir {
     root: PathBuf,
     lock: crate::lock::DirLock,
+    id: String,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
@@ -126,13 +219,20 @@ impl DataDir {
                 });
             }
             let lock = crate::lock::acquire(root, access)?;
-            if access == Access::Write && m.version != FORMAT_VERSION {
-                // Format 2 only adds revisions; format-1 files stay readable.
-                write_marker(&marker)?;
+            let id = match &m.id {
+                Some(id) => id.clone(),
+                None => new_dir_id(root, false),
+            };
+            if access == Access::Write && (m.version != FORMAT_VERSION || m.id.is_none()) {
+                // Format 2 adds revisions and the id; format-1 files stay
+                // readable. (A reader of an id-less format-1 directory uses
+                // the same id, derived from its path, until a writer saves it.)
+                write_marker(&marker, &id)?;
             }
             return Ok(DataDir {
                 root: root.to_path_buf(),
                 lock,
+                id,
             });
         }
         if access == Access::Read {
@@ -148,10 +248,12 @@ impl DataDir {
         }
         std::fs::create_dir_all(root.join("docs")).map_err(io(root))?;
         let lock = crate::lock::acquire(root, access)?;
-        write_marker(&marker)?;
+        let id = new_dir_id(root, true);
+        write_marker(&marker, &id)?;
         Ok(DataDir {
             root: root.to_path_buf(),
             lock,
+            id,
         })
     }
 
@@ -161,6 +263,11 @@ impl DataDir {
 
     pub fn access(&self) -> Access {
         self.lock.access
+    }
+
+    /// This directory's identity, stable across moves once saved.
+    pub fn dir_id(&self) -> &str {
+        &self.id
     }
 
     pub fn index_dir(&self) -> PathBuf {
@@ -186,10 +293,12 @@ impl DataDir {
             return Ok(Catalog::default());
         }
         let text = std::fs::read_to_string(&p).map_err(io(&p))?;
-        serde_json::from_str(&text).map_err(|e| EngineError::Corrupt {
+        let mut c: Catalog = serde_json::from_str(&text).map_err(|e| EngineError::Corrupt {
             path: p,
             reason: e.to_string(),
-        })
+        })?;
+        c.reindex();
+        Ok(c)
     }
 
     pub fn save_catalog(&self, c: &Catalog) -> Result<()> {
@@ -278,11 +387,31 @@ impl DataDir {
     }
 }
 
-fn write_marker(marker: &Path) -> Result<()> {
+/// A directory id: 12 hex digits of a hash of its path and, for a new
+/// directory, the time and process (so that two directories never share
+/// one, even at one path in turn). An older directory without an id gets
+/// the one its path gives, the same for every reader until a writer saves it.
+fn new_dir_id(root: &Path, fresh: bool) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut seed = canonical.display().to_string();
+    if fresh {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        seed.push_str(&format!("|{nanos}|{}", std::process::id()));
+    }
+    let h = Sha256::digest(seed.as_bytes());
+    h.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_marker(marker: &Path, id: &str) -> Result<()> {
     let m = Marker {
         format: "emkg-data".into(),
         version: FORMAT_VERSION,
         created_by: format!("emkg {}", env!("CARGO_PKG_VERSION")),
+        id: Some(id.to_string()),
     };
     let json = serde_json::to_vec_pretty(&m).map_err(|e| EngineError::Corrupt {
         path: marker.to_path_buf(),

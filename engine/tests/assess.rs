@@ -18,19 +18,7 @@ fn shared() -> Option<PathBuf> {
     p.join("corpus/laws").is_dir().then_some(p)
 }
 
-fn skip(test: &str, why: &str) {
-    eprintln!("SKIPPED {test}: {why}");
-    if let Some(log) = std::env::var_os("EMKG_SKIP_LOG") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-        {
-            let _ = writeln!(f, "engine::assess::{test}: {why}");
-        }
-    }
-}
+use emkg_testkit::skip;
 
 fn samples() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/samples")
@@ -335,6 +323,7 @@ fn a_new_plan_is_recommended_without_code_changes() {
     .unwrap();
     let incident = "某危险化学品仓库发生液氨泄漏，3人中毒送医，周边群众600人需要疏散";
     let before = e.assess(&IncidentInput::Text(incident.into())).unwrap();
+    // No plan of that kind before one is ingested (an empty list counts).
     assert!(before
         .plans
         .iter()

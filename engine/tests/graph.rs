@@ -66,14 +66,8 @@ fn select(e: &Engine, q: &str) -> Vec<BTreeMap<String, String>> {
 }
 
 macro_rules! need_engine {
-    () => {
-        match engine() {
-            Some(e) => e,
-            None => {
-                eprintln!("skipped: shared corpus not present");
-                return;
-            }
-        }
+    ($name:expr) => {
+        emkg_testkit::require!(engine(), $name, "../shared/corpus not present")
     };
 }
 
@@ -81,7 +75,7 @@ const ASF: &str = "https://emkg.local/id/anquan_shengchan_fa";
 
 #[test]
 fn every_class_and_property_used_is_declared() {
-    let e = need_engine!();
+    let e = need_engine!("every_class_and_property_used_is_declared");
     let declared: BTreeSet<String> = select(
         e,
         "SELECT ?t WHERE { GRAPH <https://emkg.local/graph/ontology> { ?t a ?k } }",
@@ -148,7 +142,7 @@ fn every_class_and_property_used_is_declared() {
 
 #[test]
 fn penalty_provisions_of_the_work_safety_law() {
-    let e = need_engine!();
+    let e = need_engine!("penalty_provisions_of_the_work_safety_law");
     let q = format!(
         "SELECT ?art ?kind ?min ?max ?pmin ?pmax ?target (GROUP_CONCAT(DISTINCT STR(?s); separator=' ') AS ?sanctions)
          WHERE {{ ?p a emkg:Penalty ; emkg:penaltyKind ?kind ; emkg:extractedFrom ?u .
@@ -276,7 +270,7 @@ fn penalty_provisions_of_the_work_safety_law() {
 
 #[test]
 fn reporting_deadlines_in_hours() {
-    let e = need_engine!();
+    let e = need_engine!("reporting_deadlines_in_hours");
     let rows = select(
         e,
         "SELECT ?title ?art ?v WHERE { ?d a emkg:Deadline ; emkg:timeUnit 'hour' ; emkg:isReporting true ; emkg:value ?v ; emkg:extractedFrom ?u .
@@ -300,7 +294,7 @@ fn reporting_deadlines_in_hours() {
 
 #[test]
 fn references_resolve_to_existing_articles() {
-    let e = need_engine!();
+    let e = need_engine!("references_resolve_to_existing_articles");
     for doc in ["anquan_shengchan_fa", "tufa_shijian_yingdui_fa"] {
         // (本法第X条 only, every reference to an article of the same law).
         for (label, filter) in [
@@ -347,7 +341,7 @@ fn references_resolve_to_existing_articles() {
 
 #[test]
 fn work_plan_tasks_by_department() {
-    let e = need_engine!();
+    let e = need_engine!("work_plan_tasks_by_department");
     let rows = select(
         e,
         "SELECT ?sec ?dept WHERE { ?t a emkg:Task ; emkg:sectionNumber ?sec ; emkg:responsibleDepartment/rdfs:label ?dept ;
@@ -384,7 +378,7 @@ fn work_plan_tasks_by_department() {
 
 #[test]
 fn accident_grade_thresholds_are_data() {
-    let e = need_engine!();
+    let e = need_engine!("accident_grade_thresholds_are_data");
     let rows = select(
         e,
         "SELECT ?grade ?q ?bound ?v ?incl WHERE { ?g a emkg:GradeDefinition ; emkg:grade ?gr ; emkg:hasThreshold ?t ;
@@ -448,7 +442,7 @@ fn accident_grade_thresholds_are_data() {
 
 #[test]
 fn facts_carry_provenance_spans() {
-    let e = need_engine!();
+    let e = need_engine!("facts_carry_provenance_spans");
     // Every statement points to a unit and a span inside that unit.
     let bad = select(
         e,

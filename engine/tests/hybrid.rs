@@ -156,6 +156,7 @@ fn graph_expansion_brings_the_penalty_for_a_duty() {
     // Without graph expansion the retrievers never say graph.
     req.retrievers = Retrievers::parse("bm25").unwrap();
     let hits = e.search(&req).unwrap();
+    assert!(!hits.is_empty());
     assert!(hits
         .iter()
         .all(|h| !h.retrievers.contains(&Retriever::Graph)));
@@ -178,7 +179,12 @@ fn vectors_follow_reingest_and_survive_reopen() {
         &mut |_| {},
     )
     .unwrap();
-    // commit() re-embedded the changed document only.
+    // commit() re-embedded the changed document: its vectors are of the
+    // new content (not merely "nothing left to do"), and every store agrees.
+    let s = e.dense_status().unwrap();
+    assert_eq!((s.documents_embedded, s.documents), (2, 2));
+    let check = e.check().unwrap();
+    assert!(check.is_clean(), "{:?}", check.findings);
     assert_eq!(e.sync_vectors(&mut |_, _| {}).unwrap(), 0);
     drop(e);
     let mut r = Engine::open(&t.path().join("data")).unwrap();

@@ -204,3 +204,192 @@ pub fn search_latency(
         max_ms: lat.last().copied().unwrap_or(0.0),
     })
 }
+
+/// One size of the scale benchmark.
+#[derive(Debug, Clone)]
+pub struct ScalePoint {
+    pub factor: usize,
+    pub documents: usize,
+    pub chunks: u64,
+    pub mb: f64,
+    pub ingest: Duration,
+    /// Time to embed (or copy, for replicas) and store the vectors.
+    pub vectors: Option<Duration>,
+    pub index_bytes: u64,
+    pub graph_bytes: u64,
+    pub docs_bytes: u64,
+    pub vector_bytes: u64,
+    /// Resident set size of the process after the searches (high-water mark).
+    pub rss_mb: Option<f64>,
+    pub bm25: SearchLatency,
+    pub hybrid: Option<SearchLatency>,
+}
+
+/// An embedder that embeds each distinct text once: replicas of the corpus
+/// hold the same texts, so the scale benchmark pays the model at 1× only
+/// and measures what grows — storage and search over N× vectors.
+pub struct ReuseEmbedder {
+    inner: std::sync::Arc<dyn emkg_engine::models::Embedder>,
+    cache: std::sync::Mutex<std::collections::HashMap<String, Vec<f32>>>,
+}
+
+impl ReuseEmbedder {
+    pub fn new(inner: std::sync::Arc<dyn emkg_engine::models::Embedder>) -> Self {
+        ReuseEmbedder {
+            inner,
+            cache: Default::default(),
+        }
+    }
+}
+
+impl emkg_engine::models::Embedder for ReuseEmbedder {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn dim(&self) -> usize {
+        self.inner.dim()
+    }
+    fn embed(
+        &self,
+        texts: &[&str],
+        role: emkg_engine::models::Role,
+    ) -> emkg_engine::models::Result<emkg_engine::models::Embeddings> {
+        if matches!(role, emkg_engine::models::Role::Query) {
+            return self.inner.embed(texts, role);
+        }
+        let missing: Vec<&str> = {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let mut m: Vec<&str> = texts
+                .iter()
+                .copied()
+                .filter(|t| !cache.contains_key(*t))
+                .collect();
+            m.sort_unstable();
+            m.dedup();
+            m
+        };
+        if !missing.is_empty() {
+            let e = self.inner.embed(&missing, role)?;
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            for (t, v) in missing.iter().zip(e.vectors) {
+                cache.insert((*t).to_string(), v);
+            }
+        }
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(emkg_engine::models::Embeddings {
+            vectors: texts
+                .iter()
+                .map(|t| cache.get(*t).cloned().unwrap_or_default())
+                .collect(),
+            tokens: 0,
+            truncated: 0,
+        })
+    }
+}
+
+fn dir_bytes(p: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(p) else {
+        return 0;
+    };
+    rd.flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Peak resident set size of this process, from /proc (Linux).
+pub fn peak_rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Ingests `corpus` replicated `factor` times (each copy a distinct source
+/// and document id) into a fresh data directory under `scratch`, then
+/// measures search over it: BM25 (with graph expansion) and, with an
+/// embedder, hybrid. The data directory is removed afterwards.
+pub fn scale_point(
+    corpus: &[PathBuf],
+    factor: usize,
+    queries: &[String],
+    embedder: Option<std::sync::Arc<dyn emkg_engine::models::Embedder>>,
+    scratch: &Path,
+    rounds: usize,
+) -> Result<ScalePoint, EngineError> {
+    let (files, _) = discover(corpus);
+    let inputs: Vec<(PathBuf, Vec<u8>)> = files
+        .into_iter()
+        .filter(|f| f.extension().is_none_or(|e| e != "db"))
+        .filter_map(|f| std::fs::read(&f).ok().map(|b| (f, b)))
+        .collect();
+    let per_pass: u64 = inputs.iter().map(|(_, b)| b.len() as u64).sum();
+    if per_pass == 0 {
+        return Err(EngineError::BadQuery("基准测试语料为空".into()));
+    }
+    let dir = scratch.join(format!("emkg-scale-{}-{factor}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let t = Instant::now();
+    {
+        let mut engine = Engine::open_for_write(&dir)?;
+        for r in 0..factor {
+            for (p, b) in &inputs {
+                let key = format!("scale:{r}:{}", p.display());
+                let name = PathBuf::from(format!("rep{r}")).join(p.file_name().unwrap_or_default());
+                let _ = engine.put_bytes(&name, b, &key)?;
+            }
+            engine.commit()?;
+        }
+    }
+    let ingest = t.elapsed();
+    let mut vectors = None;
+    let mut engine = Engine::open_for_write(&dir)?;
+    if let Some(e) = embedder.clone() {
+        let t = Instant::now();
+        engine.attach_embedder(e, &emkg_engine::VectorBackend::Embedded)?;
+        engine.sync_vectors(&mut |_, _| {})?;
+        vectors = Some(t.elapsed());
+    }
+    drop(engine);
+    let mut engine = Engine::open(&dir)?;
+    let stats = engine.stats();
+    let bm25 = search_latency(
+        &engine,
+        queries,
+        emkg_engine::Retrievers::parse("bm25,graph")?,
+        rounds,
+    )?;
+    let hybrid = match embedder {
+        Some(e) => {
+            engine.attach_embedder(e, &emkg_engine::VectorBackend::Embedded)?;
+            Some(search_latency(
+                &engine,
+                queries,
+                Default::default(),
+                rounds,
+            )?)
+        }
+        None => None,
+    };
+    let point = ScalePoint {
+        factor,
+        documents: stats.documents,
+        chunks: stats.chunks,
+        mb: (per_pass * factor as u64) as f64 / 1_048_576.0,
+        ingest,
+        vectors,
+        index_bytes: dir_bytes(&dir.join("index")),
+        graph_bytes: dir_bytes(&dir.join("graph")),
+        docs_bytes: dir_bytes(&dir.join("docs")),
+        vector_bytes: dir_bytes(&dir.join("vectors")),
+        rss_mb: peak_rss_mb(),
+        bm25,
+        hybrid,
+    };
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(point)
+}

@@ -80,7 +80,9 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
     None
 }
 
-/// Control characters other than whitespace mark binary data.
+/// Control characters other than whitespace mark binary data: more than 1%
+/// of them, and more than a stray few (a text with one pasted BEL is still
+/// a text; normalisation drops it).
 fn looks_binary(s: &str) -> bool {
     let mut control = 0usize;
     let mut total = 0usize;
@@ -90,7 +92,7 @@ fn looks_binary(s: &str) -> bool {
             control += 1;
         }
     }
-    total > 0 && control * 100 > total
+    total > 0 && control * 100 > total && (control > 8 || control * 10 > total)
 }
 
 fn mostly_cjk_or_ascii(s: &str) -> bool {
@@ -109,6 +111,10 @@ fn mostly_cjk_or_ascii(s: &str) -> bool {
 }
 
 /// Extracts the paragraphs of a .docx (word/document.xml), one per line.
+/// The most `word/document.xml` may inflate to (a 2,000-page regulation is
+/// well under 50 MB of XML).
+pub const MAX_DOCX_XML_BYTES: u64 = 200 * 1024 * 1024;
+
 pub fn docx_to_text(path: &Path, bytes: &[u8]) -> Result<String> {
     let bad = |reason: String| IngestError::BadDocx {
         path: path.to_path_buf(),
@@ -117,11 +123,26 @@ pub fn docx_to_text(path: &Path, bytes: &[u8]) -> Result<String> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| bad(format!("无法作为 zip 打开：{e}")))?;
     let mut xml = String::new();
-    archive
+    let entry = archive
         .by_name("word/document.xml")
-        .map_err(|_| bad("缺少 word/document.xml".into()))?
+        .map_err(|_| bad("缺少 word/document.xml".into()))?;
+    // A zip bomb declares (or, lying, inflates to) far more than any real
+    // document: refuse past the cap instead of filling memory.
+    if entry.size() > MAX_DOCX_XML_BYTES {
+        return Err(bad(format!(
+            "word/document.xml 解压后为 {} 字节，超过上限 {MAX_DOCX_XML_BYTES}（疑似压缩炸弹）",
+            entry.size()
+        )));
+    }
+    entry
+        .take(MAX_DOCX_XML_BYTES + 1)
         .read_to_string(&mut xml)
         .map_err(|e| bad(format!("word/document.xml 无法读取：{e}")))?;
+    if xml.len() as u64 > MAX_DOCX_XML_BYTES {
+        return Err(bad(format!(
+            "word/document.xml 解压后超过上限 {MAX_DOCX_XML_BYTES} 字节（疑似压缩炸弹）"
+        )));
+    }
 
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(&xml);

@@ -59,14 +59,18 @@ impl Default for IngestOptions {
 }
 
 /// Expands files and folders (recursively) into the sorted list of files to
-/// read. Hidden files and files of other types are left out; paths that do
-/// not exist are returned as errors.
+/// read. Hidden files, files of other types and a folder's own notes
+/// (README, SOURCES, LICENSE, CHANGELOG: about the files, not documents)
+/// are left out; a folder reached twice (a symlink loop) is walked once;
+/// paths that do not exist are returned as errors. A file named
+/// explicitly is always taken.
 pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<IngestError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
         match std::fs::metadata(p) {
-            Ok(m) if m.is_dir() => walk(p, &mut files, &mut errors),
+            Ok(m) if m.is_dir() => walk(p, &mut files, &mut errors, &mut seen),
             Ok(_) => files.push(p.clone()),
             Err(e) => errors.push(IngestError::Io {
                 path: p.clone(),
@@ -77,7 +81,26 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<IngestError>) {
     (files, errors)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<IngestError>) {
+/// A folder's notes about its files rather than a document among them.
+fn is_folder_note(p: &Path) -> bool {
+    let stem = p
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    ["README", "SOURCES", "LICENSE", "CHANGELOG", "CONTRIBUTING"].contains(&stem.as_str())
+}
+
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    errors: &mut Vec<IngestError>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) {
+    let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !seen.insert(canonical) {
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -99,8 +122,10 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<IngestError>) {
             continue;
         }
         if p.is_dir() {
-            walk(&p, files, errors);
-        } else if extension(&p).is_some_and(|e| SUPPORTED.contains(&e.as_str())) {
+            walk(&p, files, errors, seen);
+        } else if extension(&p).is_some_and(|e| SUPPORTED.contains(&e.as_str()))
+            && !is_folder_note(&p)
+        {
             files.push(p);
         }
     }

@@ -49,6 +49,48 @@ fn is_order_header(s: &str) -> bool {
     s.ends_with('令') || (s.starts_with('第') && s.ends_with('号') && s.chars().count() <= 8)
 }
 
+/// The signature line of an order (局长骆琳, 部长 倪虹): a post and a name.
+fn is_signature(s: &str) -> bool {
+    const POSTS: [&str; 15] = [
+        "局长",
+        "部长",
+        "署长",
+        "主任",
+        "总理",
+        "主席",
+        "委员长",
+        "省长",
+        "市长",
+        "区长",
+        "县长",
+        "院长",
+        "厅长",
+        "书记",
+        "总局局长",
+    ];
+    let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    let n = t.chars().count();
+    (3..=10).contains(&n)
+        && POSTS.iter().any(|p| {
+            t.strip_prefix(p).is_some_and(|name| {
+                (2..=4).contains(&name.chars().count())
+                    && name
+                        .chars()
+                        .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || c == '·')
+            })
+        })
+}
+
+/// The title a 修改决定 amends (…关于修改《X》的决定 → X).
+fn amended_title(s: &str) -> Option<&str> {
+    let i = s.find("关于修改")?;
+    let rest = &s[i + "关于修改".len()..];
+    let rest = rest.strip_prefix(['《', '〈'])?;
+    let end = rest.find(['》', '〉'])?;
+    let tail = &rest[end + '》'.len_utf8()..];
+    (tail.starts_with("的决定") || tail.starts_with("等")).then_some(&rest[..end])
+}
+
 /// Index of the first line that starts the body, after `from`: the first 第一条
 /// and the 编/章/节 headings right above it. Headings further up (a table of
 /// contents, 目录) stay in the head.
@@ -105,6 +147,7 @@ pub fn title(lines: &[Line<'_>], fallback: &str) -> (String, usize) {
         let t = t.as_str();
         if t.is_empty()
             || is_order_header(t)
+            || is_signature(t)
             || t.chars().count() > 80
             || t.contains('。')
             || t.starts_with(['(', '（'])
@@ -123,6 +166,8 @@ pub fn title(lines: &[Line<'_>], fallback: &str) -> (String, usize) {
                 || next.contains('。')
                 || next.contains('〔')
                 || is_order_header(next)
+                || is_signature(next)
+                || !meta_dates_free(next)
                 || has_digits(next)
             {
                 break;
@@ -146,6 +191,29 @@ pub fn title(lines: &[Line<'_>], fallback: &str) -> (String, usize) {
         .find(|(t, _)| looks_like_title_end(t))
         .or(candidates.first())
         .cloned();
+    // An order that publishes an amendment decision and then the amended
+    // text whole: the document is the amended text, under its own heading.
+    if let Some((t, next)) = &pick {
+        if let Some(x) = amended_title(t) {
+            let want: String = x.chars().filter(|c| !c.is_whitespace()).collect();
+            let own = lines
+                .iter()
+                .enumerate()
+                .skip(*next)
+                .take_while(|(_, l)| article_start(l.text.trim()).is_none_or(|a| a.number != 1))
+                .filter(|(_, l)| {
+                    l.text
+                        .chars()
+                        .filter(|c| !c.is_whitespace() && *c != '*' && *c != '#')
+                        .collect::<String>()
+                        == want
+                })
+                .last();
+            if let Some((i, _)) = own {
+                return (x.to_string(), i + 1);
+            }
+        }
+    }
     match pick {
         Some((t, next)) if !t.is_empty() => (t, next),
         _ => (fallback.to_string(), 0),
@@ -510,6 +578,14 @@ mod tests {
         assert_eq!(d.promulgated.as_deref(), Some("2003-11-19"));
         assert_eq!(d.effective.as_deref(), Some("2004-03-01"));
         assert_eq!(find_dates("二○○七年十一月三十日")[0].iso, "2007-11-30");
+        assert!(is_signature("局长骆琳"));
+        assert!(is_signature("部长 倪虹"));
+        assert!(!is_signature("局长办公会议审议通过"));
+        assert_eq!(
+            amended_title("住房和城乡建设部关于修改《建设工程消防设计审查验收管理暂行规定》的决定"),
+            Some("建设工程消防设计审查验收管理暂行规定")
+        );
+        assert_eq!(amended_title("关于印发《X规定》的通知"), None);
         let d = dates("", "第一百一十九条 本法自2021年9月1日起施行。");
         assert_eq!(d.effective.as_deref(), Some("2021-09-01"));
     }

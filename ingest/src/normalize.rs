@@ -6,10 +6,19 @@
 /// Normalises `raw` into lines separated by `\n`, one paragraph per line and a
 /// blank line between paragraphs.
 pub fn normalize(raw: &str) -> String {
-    let text = raw
+    // Zero-width characters (第\u{200b}一条 copied from a web page) and
+    // control characters carry nothing and would split labels and words.
+    let text: String = raw
         .replace("\r\n", "\n")
         .replace('\r', "\n")
-        .replace('\u{feff}', "");
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}'
+            ) && (!c.is_control() || matches!(c, '\n' | '\t'))
+        })
+        .collect();
     let lines: Vec<&str> = text.split('\n').collect();
 
     // A file that is one big Markdown block quote: strip the quote markers.

@@ -16,14 +16,17 @@ fn corpus() -> Option<PathBuf> {
     if p.join("laws").is_dir() {
         Some(p)
     } else {
-        eprintln!("skipped: shared corpus not found at {}", p.display());
         None
     }
 }
 
 #[test]
 fn every_law_has_articles_one_to_max() {
-    let Some(root) = corpus() else { return };
+    let root = emkg_testkit::require!(
+        corpus(),
+        "every_law_has_articles_one_to_max",
+        "../shared/corpus not present"
+    );
     let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("laws"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -89,7 +92,11 @@ fn every_law_has_articles_one_to_max() {
 
 #[test]
 fn titles_and_kinds_of_the_corpus() {
-    let Some(root) = corpus() else { return };
+    let root = emkg_testkit::require!(
+        corpus(),
+        "titles_and_kinds_of_the_corpus",
+        "../shared/corpus not present"
+    );
     let check = |file: &str, title: &str, kind: DocKind| {
         let d = load_file(&root.join(file), &IngestOptions::default())
             .unwrap()
@@ -150,7 +157,11 @@ fn titles_and_kinds_of_the_corpus() {
 
 #[test]
 fn page_break_in_the_real_corpus_is_rejoined() {
-    let Some(root) = corpus() else { return };
+    let root = emkg_testkit::require!(
+        corpus(),
+        "page_break_in_the_real_corpus_is_rejoined",
+        "../shared/corpus not present"
+    );
     let d = load_file(
         &root.join("laws/jiguan_tuanti_qiye_shiye_danwei_xiaofang_anquan_guanli_guiding.md"),
         &IngestOptions::default(),
@@ -165,7 +176,11 @@ fn page_break_in_the_real_corpus_is_rejoined() {
 
 #[test]
 fn national_plan_sections() {
-    let Some(root) = corpus() else { return };
+    let root = emkg_testkit::require!(
+        corpus(),
+        "national_plan_sections",
+        "../shared/corpus not present"
+    );
     let d = load_file(
         &root.join("plans/guojia_tufa_shijian_zongti_yingji_yuan_2025.md"),
         &IngestOptions::default(),
@@ -217,4 +232,80 @@ fn national_plan_sections() {
     let tops: Vec<&str> = secs.iter().copied().filter(|s| !s.contains('.')).collect();
     let expected: Vec<String> = (1..=tops.len()).map(|i| i.to_string()).collect();
     assert_eq!(tops, expected);
+}
+
+/// Every law of the corpus is titled by its own heading: the last bold
+/// heading line(s) before its first article (a title split over lines is
+/// joined), never a signature, a date or the order that published it.
+#[test]
+fn every_title_is_the_documents_own_heading() {
+    let root = emkg_testkit::require!(
+        corpus(),
+        "every_title_is_the_documents_own_heading",
+        "../shared/corpus not present"
+    );
+    let mut checked = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("laws"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    for f in &files {
+        let raw = std::fs::read_to_string(f).unwrap();
+        let d = load_file(f, &IngestOptions::default())
+            .unwrap()
+            .documents
+            .remove(0);
+        let name = f.file_name().unwrap().to_string_lossy();
+        assert!(
+            emkg_ingest::meta::find_dates(&d.title).is_empty(),
+            "{name}: a date in the title {}",
+            d.title
+        );
+        // The heading right above the body, from the file itself.
+        let mut groups: Vec<String> = Vec::new();
+        let mut open = false;
+        let mut reached_body = false;
+        for line in raw.lines() {
+            let t = line.trim();
+            let clean: String = t.chars().filter(|c| *c != '*' && *c != '#').collect();
+            let clean = clean.trim();
+            if emkg_ingest::structure::article_start(clean).is_some_and(|a| a.number == 1) {
+                reached_body = true;
+                break;
+            }
+            if t.is_empty() {
+                continue;
+            }
+            let bold = t.starts_with("**") && t.ends_with("**") || t.starts_with('#');
+            let container = emkg_ingest::structure::container_heading(clean).is_some()
+                || clean.replace([' ', '\u{3000}'], "") == "目录";
+            if bold && !container {
+                if open {
+                    if let Some(g) = groups.last_mut() {
+                        g.push_str(clean);
+                    }
+                } else {
+                    groups.push(clean.to_string());
+                }
+                open = true;
+            } else {
+                open = false;
+            }
+        }
+        // Only texts with articles have a heading right above their body.
+        let Some(heading) = groups.last().filter(|_| reached_body) else {
+            continue;
+        };
+        let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        let (h, t) = (squash(heading), squash(&d.title));
+        assert!(
+            h == t || h.contains(&format!("《{t}》")),
+            "{name}: title {:?}, own heading {heading:?}",
+            d.title
+        );
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} laws had a bold heading");
 }

@@ -11,19 +11,7 @@ use emkg_models::{
     QwenGenerator, Role,
 };
 
-fn skip(test: &str, why: &str) {
-    eprintln!("SKIPPED {test}: {why}");
-    if let Some(log) = std::env::var_os("EMKG_SKIP_LOG") {
-        use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-        {
-            let _ = writeln!(f, "{test}: {why}");
-        }
-    }
-}
+use emkg_testkit::skip;
 
 fn e5() -> Option<&'static BertEmbedder> {
     static E5: OnceLock<Option<BertEmbedder>> = OnceLock::new();

@@ -62,9 +62,14 @@ pub fn strip_citations(s: &str) -> String {
         if depth > 0 {
             if c == '》' {
                 depth -= 1;
-                // Skip the provision label that follows (第二十一条第一款).
+                // Skip the provision label that follows (第二十一条第一款,
+                // or a plan's section number: 》3.2, 》4.3.2).
                 let mut j = i + 1;
-                if chars.get(j) == Some(&'第') {
+                if chars.get(j).is_some_and(|c| c.is_ascii_digit()) {
+                    while j < chars.len() && (chars[j].is_ascii_digit() || chars[j] == '.') {
+                        j += 1;
+                    }
+                } else if chars.get(j) == Some(&'第') {
                     while j < chars.len()
                         && !matches!(
                             chars[j],
@@ -409,5 +414,10 @@ mod tests {
             strip_citations("见《安全生产法》第五条，应当报告。"),
             "见，应当报告。"
         );
+        assert_eq!(
+            strip_citations("启动响应（《某区预案》3.2）。"),
+            "启动响应。"
+        );
+        assert!(numbers_not_in("启动响应（《某区预案》3.2）。", "启动响应").is_empty());
     }
 }

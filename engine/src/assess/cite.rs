@@ -67,9 +67,9 @@ pub fn article_of(unit_id: &str) -> String {
 /// Documents whose normalised title is `title`.
 pub fn docs_titled<'a>(catalog: &'a Catalog, title: &str) -> Vec<&'a crate::store::CatalogEntry> {
     let mut v: Vec<&crate::store::CatalogEntry> = catalog
-        .docs
-        .values()
-        .filter(|e| emkg_ontology::normalize_title(&e.title) == title)
+        .ids_titled(title)
+        .iter()
+        .filter_map(|id| catalog.docs.get(id))
         .collect();
     // Newest version first.
     v.sort_by(|a, b| b.version.cmp(&a.version));
