@@ -48,10 +48,7 @@ fn repo() -> PathBuf {
 }
 
 fn shared_corpus() -> Option<PathBuf> {
-    let p = std::env::var_os("EMKG_SHARED_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("../shared/corpus"));
-    p.join("laws").is_dir().then_some(p)
+    emkg_testkit::shared_corpus().filter(|p| p.join("laws").is_dir())
 }
 
 fn cn(n: u32) -> String {

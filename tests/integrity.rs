@@ -351,6 +351,75 @@ fn a_writer_is_refused_beside_a_reader_and_readers_beside_a_writer() {
     eprintln!("beside the writer: {refused} refused, {served} served");
     assert!(refused + served > 0);
     check_clean(&d, "after the lock test");
+
+    // A source deleted from the folder goes with --prune (and only then);
+    // `remove` takes a document id or a source path.
+    std::fs::remove_file(src.join("reg03.md")).unwrap();
+    let before = catalog(&t.path().join("data"))["docs"]
+        .as_object()
+        .unwrap()
+        .len();
+    assert!(run(&["ingest", &s, "--data", &d, "--embedder", "none"])
+        .status
+        .success());
+    assert_eq!(
+        catalog(&t.path().join("data"))["docs"]
+            .as_object()
+            .unwrap()
+            .len(),
+        before
+    );
+    let out = run(&[
+        "ingest",
+        &s,
+        "--data",
+        &d,
+        "--embedder",
+        "none",
+        "--prune",
+        "--json",
+    ]);
+    assert!(out.status.success());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        r["documents_removed"],
+        serde_json::json!(["reg03"]),
+        "{r:#}"
+    );
+    let docs = catalog(&t.path().join("data"))["docs"]
+        .as_object()
+        .unwrap()
+        .clone();
+    assert_eq!(docs.len(), before - 1);
+    assert!(!docs.contains_key("reg03"));
+    let out = run(&[
+        "remove",
+        "reg05",
+        &src.join("reg07.md").display().to_string(),
+        "--data",
+        &d,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let docs = catalog(&t.path().join("data"))["docs"]
+        .as_object()
+        .unwrap()
+        .clone();
+    assert!(!docs.contains_key("reg05") && !docs.contains_key("reg07"));
+    let out = run(&["remove", "no-such-document", "--data", &d]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("文档已被删除或从未导入"));
+    assert_eq!(
+        catalog(&t.path().join("data"))["docs"]
+            .as_object()
+            .unwrap()
+            .len(),
+        before - 3
+    );
+    check_clean(&d, "after prune and remove");
 }
 
 /// A minimal .docx holding `xml` as word/document.xml.

@@ -345,6 +345,10 @@ enum BenchCommand {
         /// Scratch folder for the temporary data directories.
         #[arg(long)]
         scratch: Option<PathBuf>,
+        /// Reuse the vectors a data directory already holds for the same
+        /// texts (same embedder) instead of embedding them again.
+        #[arg(long)]
+        seed_vectors: Option<PathBuf>,
         #[command(flatten)]
         models: setup::ModelArgs,
     },
@@ -604,9 +608,18 @@ fn run(cli: Cli) -> Result<()> {
                     factors,
                     rounds,
                     scratch,
+                    seed_vectors,
                     models,
                 },
-        } => bench_scale(paths, queries, factors, rounds, scratch, &models),
+        } => bench_scale(
+            paths,
+            queries,
+            factors,
+            rounds,
+            scratch,
+            seed_vectors,
+            &models,
+        ),
     }
 }
 
@@ -1226,14 +1239,22 @@ fn bench_scale(
     factors: Vec<usize>,
     rounds: usize,
     scratch: Option<PathBuf>,
+    seed_vectors: Option<PathBuf>,
     models: &setup::ModelArgs,
 ) -> Result<()> {
     let qs = read_queries(&queries)?;
     let cfg = models.config()?;
-    let embedder = models.embedder(&cfg)?.map(|e| {
-        std::sync::Arc::new(emkg_eval::bench::ReuseEmbedder::new(e))
-            as std::sync::Arc<dyn emkg_engine::models::Embedder>
-    });
+    let embedder = match models.embedder(&cfg)? {
+        Some(e) => {
+            let r = emkg_eval::bench::ReuseEmbedder::new(e);
+            if let Some(d) = &seed_vectors {
+                let n = r.seed_from(d)?;
+                println!("reusing {n} stored vectors from {}", d.display());
+            }
+            Some(std::sync::Arc::new(r) as std::sync::Arc<dyn emkg_engine::models::Embedder>)
+        }
+        None => None,
+    };
     let scratch = scratch.unwrap_or_else(std::env::temp_dir);
     println!(
         "{:>6} {:>7} {:>8} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}",

@@ -1573,7 +1573,8 @@ pub fn passage_text(c: &IndexedChunk) -> String {
 }
 
 /// A folder / collection name for an embedder's vector space.
-fn vector_space_name(model: &str) -> String {
+/// The vector space (folder / collection suffix) of an embedder's name.
+pub fn vector_space_name(model: &str) -> String {
     let s: String = model
         .chars()
         .map(|c| {

@@ -88,6 +88,19 @@ struct DocVectors {
 const MAGIC: &[u8; 4] = b"EMV1";
 
 impl FlatIndex {
+    /// The stored vectors of one document, as (unit id, vector), with the
+    /// content version they were computed from (benchmarks reuse them).
+    pub fn vectors_of(&self, doc_id: &str) -> Option<(String, Vec<(String, Vec<f32>)>)> {
+        let d = self.docs.get(doc_id)?;
+        let rows = d
+            .units
+            .iter()
+            .zip(d.data.chunks(self.dim.max(1)))
+            .map(|(u, v)| (u.clone(), v.to_vec()))
+            .collect();
+        Some((d.version.clone(), rows))
+    }
+
     /// Opens (or creates) the vector folder `dir` for vectors of `dim`.
     /// `kind_of` gives each stored document's kind (from the catalog).
     pub fn open(dir: &Path, dim: usize, kind_of: &dyn Fn(&str) -> Option<DocKind>) -> Result<Self> {

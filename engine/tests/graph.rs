@@ -11,10 +11,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 fn corpus() -> Option<PathBuf> {
-    let p = std::env::var_os("EMKG_SHARED_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    p.join("laws").is_dir().then_some(p)
+    emkg_testkit::shared_corpus().filter(|p| p.join("laws").is_dir())
 }
 
 struct Fixture {

@@ -287,6 +287,49 @@ impl emkg_engine::models::Embedder for ReuseEmbedder {
     }
 }
 
+impl ReuseEmbedder {
+    /// Seeds the cache with the vectors a data directory already holds for
+    /// this embedder (current content versions only). Returns how many.
+    pub fn seed_from(&self, data: &Path) -> Result<usize, EngineError> {
+        use emkg_engine::models::Embedder;
+        let engine = Engine::open(data)?;
+        let kinds: std::collections::BTreeMap<String, emkg_engine::ontology::DocKind> = engine
+            .catalog()
+            .docs
+            .values()
+            .map(|e| (e.id.clone(), e.kind))
+            .collect();
+        let dir = data
+            .join("vectors")
+            .join(emkg_engine::vector_space_name(self.name()));
+        if !dir.is_dir() {
+            return Ok(0);
+        }
+        let flat = emkg_engine::vector_index::FlatIndex::open(&dir, self.dim(), &|id| {
+            kinds.get(id).copied()
+        })?;
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let mut n = 0;
+        for e in engine.catalog().docs.values() {
+            let Some((version, rows)) = flat.vectors_of(&e.id) else {
+                continue;
+            };
+            if version != e.content_hash {
+                continue;
+            }
+            let by_unit: std::collections::HashMap<String, Vec<f32>> = rows.into_iter().collect();
+            let d = engine.document(&e.id)?;
+            for c in emkg_engine::chunks_of(&d) {
+                if let Some(v) = by_unit.get(&c.unit_id) {
+                    cache.insert(emkg_engine::passage_text(&c), v.clone());
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
 fn dir_bytes(p: &Path) -> u64 {
     let Ok(rd) = std::fs::read_dir(p) else {
         return 0;

@@ -10,14 +10,7 @@ use emkg_ontology::{DocKind, UnitKind};
 use std::path::PathBuf;
 
 fn corpus() -> Option<PathBuf> {
-    let p = std::env::var_os("EMKG_SHARED_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if p.join("laws").is_dir() {
-        Some(p)
-    } else {
-        None
-    }
+    emkg_testkit::shared_corpus().filter(|p| p.join("laws").is_dir())
 }
 
 #[test]

