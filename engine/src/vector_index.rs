@@ -87,10 +87,13 @@ struct DocVectors {
 
 const MAGIC: &[u8; 4] = b"EMV1";
 
+/// A unit id and its vector.
+pub type UnitVector = (String, Vec<f32>);
+
 impl FlatIndex {
     /// The stored vectors of one document, as (unit id, vector), with the
     /// content version they were computed from (benchmarks reuse them).
-    pub fn vectors_of(&self, doc_id: &str) -> Option<(String, Vec<(String, Vec<f32>)>)> {
+    pub fn vectors_of(&self, doc_id: &str) -> Option<(String, Vec<UnitVector>)> {
         let d = self.docs.get(doc_id)?;
         let rows = d
             .units
