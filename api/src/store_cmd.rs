@@ -49,6 +49,8 @@ pub fn check(data: &Path, repair: bool, json: bool, models: &setup::ModelArgs) -
                     "store": f.store, "doc_id": f.doc_id, "problem": f.problem,
                 })).collect::<Vec<_>>(),
                 "unchecked": r.unchecked.iter().map(|(s, w)| serde_json::json!({"store": s, "why": w})).collect::<Vec<_>>(),
+                "pending_cleanup": r.pending_cleanup,
+                "recovered_at_open": r.recovered_at_open,
             })
         };
         let mut v = serde_json::json!({ "check": f(&report) });
@@ -68,6 +70,18 @@ pub fn check(data: &Path, repair: bool, json: bool, models: &setup::ModelArgs) -
             "第 {} 代：{} 个文档，索引中 {} 个检索块。",
             report.generation, report.documents, report.chunks
         );
+        if !report.recovered_at_open.is_empty() {
+            println!(
+                "打开时发现上次写入被中断，已由文档重建：{}。",
+                report.recovered_at_open.join("、")
+            );
+        }
+        if report.pending_cleanup > 0 {
+            println!(
+                "另有 {} 个未提交的文档文件（读取时忽略，下次写入时清除）。",
+                report.pending_cleanup
+            );
+        }
         if report.is_clean() {
             println!("各存储一致，未发现问题。");
         } else {

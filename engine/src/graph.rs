@@ -250,7 +250,9 @@ impl GraphStore for OxigraphGraph {
         ) {
             let q = q.map_err(err)?;
             if let Term::Literal(l) = q.object {
-                return Ok(l.value().parse().ok());
+                // Stored as xsd:integer (i64): the dirty stamp u64::MAX
+                // reads back as -1 and must come back as itself.
+                return Ok(l.value().parse::<i64>().ok().map(|v| v as u64));
             }
         }
         Ok(None)

@@ -32,6 +32,12 @@ pub struct CheckReport {
     pub findings: Vec<Finding>,
     /// Stores not checked, with why (e.g. no embedder for the vectors).
     pub unchecked: Vec<(String, String)>,
+    /// Document files no catalog names (a batch that never committed, or
+    /// versions replaced): invisible to readers, removed by the next writer.
+    pub pending_cleanup: usize,
+    /// Derived stores the open that preceded this check had to rebuild
+    /// (they lagged the catalog: an interrupted write).
+    pub recovered_at_open: Vec<String>,
 }
 
 impl CheckReport {
@@ -100,13 +106,8 @@ impl Engine {
                 ),
             }
         }
-        for (id, rev) in self.dir.orphan_files(&self.catalog)? {
-            r.add(
-                "docs",
-                Some(&id),
-                format!("多余的文档文件（修订 {rev}），目录中没有记录"),
-            );
-        }
+        r.pending_cleanup = self.dir.orphan_files(&self.catalog)?.len();
+        r.recovered_at_open = self.recovered().iter().map(|s| s.to_string()).collect();
 
         // Full-text index.
         let ig = self.index.generation()?.unwrap_or(0);
@@ -228,12 +229,15 @@ impl Engine {
         let mismatched: Vec<String> = before
             .findings
             .iter()
-            .filter(|f| f.store == "docs" && !f.problem.starts_with("多余"))
+            .filter(|f| f.store == "docs")
             .filter_map(|f| f.doc_id.clone())
             .collect();
         let mut catalog_changed = false;
         for id in mismatched {
             if let Some(e) = self.catalog.remove(&id) {
+                // Its file (if any) is kept aside, not deleted: it may be
+                // the only copy of what was stored.
+                self.dir.quarantine(&e.id, e.rev)?;
                 let why = lost
                     .iter()
                     .find(|(l, _)| *l == id)

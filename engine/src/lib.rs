@@ -359,6 +359,8 @@ pub struct Engine {
     graph_touched: bool,
     /// Ids handed out for documents of the batch being staged.
     reserved_ids: HashSet<String>,
+    /// Stores rebuilt at open.
+    recovered: Vec<&'static str>,
 }
 
 /// Graph generation stamp of a graph written by a batch that has not
@@ -391,16 +393,16 @@ impl Engine {
             fresh_vectors: HashSet::new(),
             graph_touched: false,
             reserved_ids: HashSet::new(),
+            recovered: Vec::new(),
         };
+        // Stores that lag are rebuilt before anything moves the generation
+        // (a refresh below bumps it: a stale store stamped with the next
+        // number must not come to match).
+        e.rebuild_lagging()?;
         e.fill_missing_links()?;
         e.refresh_facts()?;
         e.links = link_map(&e.catalog);
-        if e.index.generation()?.unwrap_or(0) != e.catalog.generation {
-            e.rebuild_index()?;
-        }
-        if e.graph()?.generation()?.unwrap_or(0) != e.catalog.generation {
-            e.rebuild_graph()?;
-        }
+        e.rebuild_lagging()?;
         Ok(e)
     }
 
@@ -410,14 +412,31 @@ impl Engine {
     /// served.
     pub fn open(root: &Path) -> Result<Engine> {
         let e = Self::open_read(root)?;
-        // Files of a batch that never committed are harmless to readers,
-        // but `check` would report them: a writer clears them too.
-        if e.lagging_stores()?.is_empty() && e.dir.orphan_files(&e.catalog)?.is_empty() {
+        // Files of a batch that never committed are harmless to readers
+        // (no catalog names them); the next writer removes them.
+        if e.lagging_stores()?.is_empty() {
             return Ok(e);
         }
         drop(e);
-        drop(Self::open_for_write(root)?);
-        Self::open_read(root)
+        let w = Self::open_for_write(root).map_err(|err| match err {
+            EngineError::Locked { holders, .. } => EngineError::Unavailable(format!(
+                "数据目录 {} 的索引或图谱落后于文档目录（上次写入被中断），需要重建，\
+                 但目录正在被{holders}使用。请待其结束后重试。",
+                root.display()
+            )),
+            other => other,
+        })?;
+        let recovered = w.recovered.clone();
+        drop(w);
+        let mut e = Self::open_read(root)?;
+        if !e.lagging_stores()?.is_empty() {
+            return Err(EngineError::Unavailable(format!(
+                "数据目录 {} 在重建后仍不一致，请运行 emkg check --repair",
+                root.display()
+            )));
+        }
+        e.recovered = recovered;
+        Ok(e)
     }
 
     fn open_read(root: &Path) -> Result<Engine> {
@@ -446,6 +465,7 @@ impl Engine {
             fresh_vectors: HashSet::new(),
             graph_touched: false,
             reserved_ids: HashSet::new(),
+            recovered: Vec::new(),
         })
     }
 
@@ -462,6 +482,38 @@ impl Engine {
             }
         }
         Ok(out)
+    }
+
+    /// Rebuilds the derived stores whose generation differs from the
+    /// catalog's (write-opened engines); records which, for `check`.
+    fn rebuild_lagging(&mut self) -> Result<()> {
+        for s in self.lagging_stores()? {
+            match s {
+                "index" => self.rebuild_index()?,
+                _ => self.rebuild_graph()?,
+            }
+            if !self.recovered.contains(&s) {
+                self.recovered.push(s);
+            }
+        }
+        Ok(())
+    }
+
+    /// Derived stores rebuilt when this engine was opened (a crash had
+    /// left them behind the catalog).
+    pub fn recovered(&self) -> &[&'static str] {
+        &self.recovered
+    }
+
+    /// Refuses writes on an engine opened for reading.
+    fn require_write(&self) -> Result<()> {
+        if self.dir.access() == store::Access::Write {
+            Ok(())
+        } else {
+            Err(EngineError::Unavailable(
+                "数据目录以只读方式打开，不能写入".into(),
+            ))
+        }
     }
 
     /// Loads the committed version of a stored document.
@@ -495,7 +547,7 @@ impl Engine {
         let ids: Vec<String> = self.catalog.docs.keys().cloned().collect();
         let rev = self.catalog.generation + 1;
         for id in &ids {
-            let mut d = self.load(id)?;
+            let Ok(mut d) = self.load(id) else { continue };
             d.facts = emkg_ingest::extract::extract(&d);
             self.dir.save_document(&d, rev)?;
             if let Some(e) = self.catalog.docs.get_mut(id) {
@@ -524,7 +576,7 @@ impl Engine {
             .map(|e| e.id.clone())
             .collect();
         for id in &missing {
-            let d = self.load(id)?;
+            let Ok(d) = self.load(id) else { continue };
             if let Some(e) = self.catalog.docs.get_mut(id) {
                 e.links = Some(hybrid::links_of(&d));
                 e.domain_density = Some(emkg_ontology::lexicon::domain_density(&d.text));
@@ -568,11 +620,12 @@ impl Engine {
                 &qdrant::collection_name(self.dir.dir_id(), &space),
                 embedder.dim(),
                 *layout,
-                &self
-                    .dir
-                    .root()
-                    .join("vectors")
-                    .join(format!("qdrant-{space}.json")),
+                // The manifest is named for its collection: a directory
+                // that moves to another collection starts from nothing.
+                &self.dir.root().join("vectors").join(format!(
+                    "{}.json",
+                    qdrant::collection_name(self.dir.dir_id(), &space)
+                )),
             )?),
         };
         self.embedder = Some(embedder);
@@ -622,6 +675,10 @@ impl Engine {
     /// drops vectors of documents no longer stored. Returns how many chunks
     /// were embedded; `progress(done, total)` counts chunks.
     pub fn sync_vectors(&mut self, progress: &mut dyn FnMut(usize, usize)) -> Result<usize> {
+        if self.embedder.is_none() || self.vectors.is_none() {
+            return Ok(0);
+        }
+        self.require_write()?;
         let (Some(embedder), Some(vectors)) = (self.embedder.clone(), self.vectors.as_mut()) else {
             return Ok(0);
         };
@@ -691,10 +748,11 @@ impl Engine {
     /// Rebuilds the full-text index from the documents in the store (from
     /// empty: entries of documents no catalog names cannot survive it).
     pub fn rebuild_index(&mut self) -> Result<()> {
+        self.require_write()?;
         self.index.clear()?;
         let ids: Vec<String> = self.catalog.docs.keys().cloned().collect();
         for id in ids {
-            let d = self.load(&id)?;
+            let Ok(d) = self.load(&id) else { continue };
             self.index.replace_document(&id, &chunks_of(&d))?;
         }
         self.index.commit(self.catalog.generation)
@@ -710,12 +768,17 @@ impl Engine {
     /// empty (graphs of never-committed documents and stale shared triples
     /// go with it), in bulk loads of a few hundred documents.
     pub fn rebuild_graph(&mut self) -> Result<()> {
+        self.require_write()?;
+        // Dirty first: a crash during the rebuild is seen as one.
+        self.graph()?.set_generation(GRAPH_DIRTY)?;
         self.graph()?.clear()?;
         let ids: Vec<String> = self.catalog.docs.keys().cloned().collect();
         for batch in ids.chunks(300) {
             let mut docs = Vec::with_capacity(batch.len());
             for id in batch {
-                let d = self.load(id)?;
+                // A document whose file is lost is left out (check reports
+                // it, repair drops it): it must not block the rebuild.
+                let Ok(d) = self.load(id) else { continue };
                 docs.push((id.clone(), graph::document_triples(&d)?));
             }
             self.graph()?.load_new_documents(docs)?;
@@ -762,13 +825,17 @@ impl Engine {
         prune: bool,
         on_file: &mut dyn FnMut(Progress<'_>),
     ) -> Result<IngestReport> {
-        match self.ingest_staged(paths, opts, prune, on_file) {
-            Ok(r) => Ok(r),
+        let report = match self.ingest_staged(paths, opts, prune, on_file) {
+            Ok(r) => r,
             Err(e) => {
                 self.rollback()?;
-                Err(e)
+                return Err(e);
             }
-        }
+        };
+        // Committed: a vector error now leaves work for the next sync and
+        // is reported, but the batch stands.
+        self.sync_vectors(&mut |_, _| {})?;
+        Ok(report)
     }
 
     fn ingest_staged(
@@ -852,11 +919,25 @@ impl Engine {
                         .to_string()
                 })
                 .collect();
+            // A folder with a part that could not be read is not pruned: its
+            // unread files are not gone.
+            let unread: Vec<String> = report
+                .files
+                .iter()
+                .filter(|f| f.error.is_some() && f.docs.is_empty() && f.bytes == 0)
+                .map(|f| {
+                    std::fs::canonicalize(&f.path)
+                        .unwrap_or_else(|_| f.path.clone())
+                        .display()
+                        .to_string()
+                })
+                .collect();
             let roots: Vec<String> = paths
                 .iter()
                 .filter(|p| p.is_dir())
                 .filter_map(|p| std::fs::canonicalize(p).ok())
                 .map(|p| format!("{}/", p.display()))
+                .filter(|r| !unread.iter().any(|u| u.starts_with(r.as_str())))
                 .collect();
             let gone: Vec<String> = self
                 .catalog
@@ -869,7 +950,9 @@ impl Engine {
                         .map(|(f, _)| f)
                         .filter(|f| seen.contains(*f))
                         .unwrap_or(&e.source_key);
-                    roots.iter().any(|r| file.starts_with(r.as_str())) && !seen.contains(file)
+                    roots.iter().any(|r| file.starts_with(r.as_str()))
+                        && !seen.contains(file)
+                        && !Path::new(file).exists()
                 })
                 .map(|e| e.id.clone())
                 .collect();
@@ -878,7 +961,7 @@ impl Engine {
             }
         }
         self.relink_pending()?;
-        self.commit()?;
+        self.commit_record()?;
         Ok(report)
     }
 
@@ -889,6 +972,24 @@ impl Engine {
         if let Some(e) = self.catalog.by_source(source_key) {
             return e.id.clone();
         }
+        // Ids name files and IRIs: ASCII letters, digits, '-' and '_' only
+        // (a law id from a database could hold '/' or '@').
+        let clean: String = candidate
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let candidate = if clean.is_empty() {
+            "doc".to_string()
+        } else {
+            clean
+        };
+        let candidate = candidate.as_str();
         let mut id = candidate.to_string();
         let mut n = 2;
         while self.catalog.docs.contains_key(&id) || self.reserved_ids.contains(&id) {
@@ -936,11 +1037,14 @@ impl Engine {
             for id in &ids {
                 out.push(self.stage_removal(id)?);
             }
-            self.commit()?;
+            self.commit_record()?;
             Ok(out)
         })();
         match staged {
-            Ok(out) => Ok(out),
+            Ok(out) => {
+                self.sync_vectors(&mut |_, _| {})?;
+                Ok(out)
+            }
             Err(e) => {
                 self.rollback()?;
                 Err(e)
@@ -958,6 +1062,7 @@ impl Engine {
             .ok_or_else(|| EngineError::NotStored(id.to_string()))?;
         self.index.remove_document(id)?;
         self.touch_graph()?;
+        self.staged_graphs.remove(id);
         self.graph()?.remove_document(id)?;
         let prefix = format!("{id}#");
         let dependents: Vec<String> = self
@@ -983,8 +1088,7 @@ impl Engine {
                 }
             }
             self.dir.save_document(&doc, rev)?;
-            self.graph()?
-                .replace_document(&doc.id, graph::document_triples(&doc)?)?;
+            self.replace_graph_of(&doc)?;
             let key = self.catalog.docs[&d].source_key.clone();
             let mut e = store::entry_for(&doc, &key);
             e.rev = rev;
@@ -1007,7 +1111,14 @@ impl Engine {
         self.staged_graphs.clear();
         self.reserved_ids.clear();
         self.index.rollback()?;
-        if self.graph_touched {
+        // A commit that failed after stamping a store (the catalog save
+        // itself failed) left that store ahead: rebuild it now, so that
+        // the next commit's number never stamps a stale store.
+        if self.index.generation()?.unwrap_or(0) != self.catalog.generation {
+            self.rebuild_index()?;
+        }
+        if self.graph_touched || self.graph()?.generation()?.unwrap_or(0) != self.catalog.generation
+        {
             self.rebuild_graph()?;
         }
         self.dir.remove_orphans(&self.catalog)?;
@@ -1019,6 +1130,7 @@ impl Engine {
     /// no-op; a changed source replaces its earlier version under the same id.
     /// Call [`Engine::commit`] to make staged documents searchable.
     pub fn put_document(&mut self, mut doc: Document, source_key: &str) -> Result<DocReport> {
+        self.require_write()?;
         let existing = self.catalog.by_source(source_key).cloned();
         let outcome = match &existing {
             Some(e) if e.content_hash == doc.content_hash => {
@@ -1089,6 +1201,17 @@ impl Engine {
     /// generation. The derived stores are stamped first; saving the catalog
     /// is the commit point; files of replaced versions go after it.
     pub fn commit(&mut self) -> Result<()> {
+        self.commit_record()?;
+        // Vectors are derived and versioned per document: embedding after
+        // the catalog is saved means a crash here only leaves work for the
+        // next sync, never a wrong vector.
+        self.sync_vectors(&mut |_, _| {})?;
+        Ok(())
+    }
+
+    /// The commit up to and including the commit point (no vectors).
+    fn commit_record(&mut self) -> Result<()> {
+        self.require_write()?;
         self.catalog.generation += 1;
         // Every stored document now carries facts of this extractor (new
         // ones were parsed by it; older ones were refreshed at open).
@@ -1102,10 +1225,6 @@ impl Engine {
         self.dir.remove_orphans(&self.catalog)?;
         self.links = link_map(&self.catalog);
         self.rulebook = Default::default();
-        // Vectors are derived and versioned per document: embedding after
-        // the catalog is saved means a crash here only leaves work for the
-        // next sync, never a wrong vector.
-        self.sync_vectors(&mut |_, _| {})?;
         Ok(())
     }
 
@@ -1132,8 +1251,7 @@ impl Engine {
             self.resolve_external_refs(&mut doc);
             self.dir.save_document(&doc, rev)?;
             self.touch_graph()?;
-            self.graph()?
-                .replace_document(&doc.id, graph::document_triples(&doc)?)?;
+            self.replace_graph_of(&doc)?;
             let mut entry = store::entry_for(&doc, key);
             entry.rev = rev;
             entry.pending_titles.retain(|t| !titles.contains(t));
@@ -1151,6 +1269,19 @@ impl Engine {
             if self.staged_graphs.len() >= 500 {
                 self.flush_graphs()?;
             }
+            Ok(())
+        } else {
+            self.graph()?.replace_document(&doc.id, triples)
+        }
+    }
+
+    /// A document's graph changed again before commit: a new document's
+    /// staged triples are replaced (the bulk load at commit would otherwise
+    /// put the stale ones back); a stored one's named graph is swapped.
+    fn replace_graph_of(&mut self, doc: &Document) -> Result<()> {
+        let triples = graph::document_triples(doc)?;
+        if let Some(slot) = self.staged_graphs.get_mut(&doc.id) {
+            *slot = triples;
             Ok(())
         } else {
             self.graph()?.replace_document(&doc.id, triples)
@@ -1941,10 +2072,12 @@ mod tests {
         let stores: HashSet<&str> = r.findings.iter().map(|f| f.store).collect();
         assert_eq!(
             stores,
-            HashSet::from(["index", "graph", "docs"]),
+            HashSet::from(["index", "graph"]),
             "{:?}",
             r.findings
         );
+        // The orphan file is garbage, not a disagreement: reported apart.
+        assert_eq!(r.pending_cleanup, 1);
         assert!(r
             .findings
             .iter()

@@ -268,6 +268,13 @@ impl VectorIndex for QdrantIndex {
             let doc_id = match &op {
                 Staged::Replace { doc_id, .. } | Staged::Delete(doc_id) => doc_id.clone(),
             };
+            // The manifest forgets the document before its points change:
+            // a crash mid-way leaves it "without vectors" (re-embedded next
+            // time, its points replaced), never listed at a version whose
+            // points are not the ones in the collection.
+            if self.manifest.remove(&doc_id).is_some() {
+                self.save_manifest()?;
+            }
             // Replacing = deleting the document's points, then upserting.
             let del = doc_id.clone();
             let (c, name) = (&self.client, self.collection.clone());

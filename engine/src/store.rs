@@ -41,6 +41,11 @@ struct Marker {
     /// This data directory's identity (names its Qdrant collections).
     #[serde(default)]
     id: Option<String>,
+    /// Where the directory was when the id was given: a copy elsewhere
+    /// gets its own id at its first write, so that two copies never share
+    /// a collection.
+    #[serde(default)]
+    path: Option<String>,
 }
 
 /// Summary of one stored document, kept in the catalog.
@@ -219,11 +224,16 @@ impl DataDir {
                 });
             }
             let lock = crate::lock::acquire(root, access)?;
+            let here = canonical(root);
+            let moved = m.path.as_deref().is_some_and(|p| p != here);
             let id = match &m.id {
-                Some(id) => id.clone(),
+                Some(id) if !(moved && access == Access::Write) => id.clone(),
+                Some(_) => new_dir_id(root, true),
                 None => new_dir_id(root, false),
             };
-            if access == Access::Write && (m.version != FORMAT_VERSION || m.id.is_none()) {
+            if access == Access::Write
+                && (m.version != FORMAT_VERSION || m.id.is_none() || moved || m.path.is_none())
+            {
                 // Format 2 adds revisions and the id; format-1 files stay
                 // readable. (A reader of an id-less format-1 directory uses
                 // the same id, derived from its path, until a writer saves it.)
@@ -369,6 +379,20 @@ impl DataDir {
             .collect())
     }
 
+    /// Moves a document file out of `docs/` into `quarantine/` (kept for
+    /// inspection; nothing reads it).
+    pub fn quarantine(&self, id: &str, rev: u64) -> Result<()> {
+        let p = self.doc_path(id, rev);
+        if !p.exists() {
+            return Ok(());
+        }
+        let dir = self.root.join("quarantine");
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let name = p.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        let to = dir.join(name);
+        std::fs::rename(&p, &to).map_err(io(&p))
+    }
+
     /// Removes the document files the catalog does not name (and leftover
     /// temporary files). Returns how many were removed.
     pub fn remove_orphans(&self, c: &Catalog) -> Result<usize> {
@@ -391,10 +415,16 @@ impl DataDir {
 /// directory, the time and process (so that two directories never share
 /// one, even at one path in turn). An older directory without an id gets
 /// the one its path gives, the same for every reader until a writer saves it.
+fn canonical(root: &Path) -> String {
+    std::fs::canonicalize(root)
+        .unwrap_or_else(|_| root.to_path_buf())
+        .display()
+        .to_string()
+}
+
 fn new_dir_id(root: &Path, fresh: bool) -> String {
     use sha2::{Digest, Sha256};
-    let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let mut seed = canonical.display().to_string();
+    let mut seed = canonical(root);
     if fresh {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -412,6 +442,7 @@ fn write_marker(marker: &Path, id: &str) -> Result<()> {
         version: FORMAT_VERSION,
         created_by: format!("emkg {}", env!("CARGO_PKG_VERSION")),
         id: Some(id.to_string()),
+        path: marker.parent().map(canonical),
     };
     let json = serde_json::to_vec_pretty(&m).map_err(|e| EngineError::Corrupt {
         path: marker.to_path_buf(),

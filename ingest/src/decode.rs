@@ -122,7 +122,6 @@ pub fn docx_to_text(path: &Path, bytes: &[u8]) -> Result<String> {
     };
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| bad(format!("无法作为 zip 打开：{e}")))?;
-    let mut xml = String::new();
     let entry = archive
         .by_name("word/document.xml")
         .map_err(|_| bad("缺少 word/document.xml".into()))?;
@@ -134,15 +133,20 @@ pub fn docx_to_text(path: &Path, bytes: &[u8]) -> Result<String> {
             entry.size()
         )));
     }
+    // Bytes first: a lying header may cut the stream mid-character at the
+    // cap, which must read as a bomb, not as bad UTF-8.
+    let mut raw = Vec::new();
     entry
         .take(MAX_DOCX_XML_BYTES + 1)
-        .read_to_string(&mut xml)
+        .read_to_end(&mut raw)
         .map_err(|e| bad(format!("word/document.xml 无法读取：{e}")))?;
-    if xml.len() as u64 > MAX_DOCX_XML_BYTES {
+    if raw.len() as u64 > MAX_DOCX_XML_BYTES {
         return Err(bad(format!(
             "word/document.xml 解压后超过上限 {MAX_DOCX_XML_BYTES} 字节（疑似压缩炸弹）"
         )));
     }
+    let xml =
+        String::from_utf8(raw).map_err(|e| bad(format!("word/document.xml 不是 UTF-8：{e}")))?;
 
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(&xml);
