@@ -318,6 +318,29 @@ fn verified_means_supported() {
         "{:?}",
         a.fallback
     );
+    // A cited sentence does not lend its citation to a sentence taken
+    // word for word from another provision that the 结论 never cites: that
+    // sentence is attributed, and an attributed sentence never verifies.
+    let a = ask(
+        "危险化学品生产单位应当建立泄漏应急处置制度（《示例危险物品安全法》第二条）。\
+                 违反规定未建立泄漏应急处置制度的，责令限期改正，处五万元以下的罚款。",
+    );
+    assert_eq!(a.mode, "extractive", "{:?}", a.fallback);
+    assert!(
+        a.fallback
+            .as_deref()
+            .unwrap()
+            .contains("没有注明所依据的条文"),
+        "{:?}",
+        a.fallback
+    );
+    let model = a.model_text.as_deref().unwrap_or("");
+    assert!(model.contains("五万元以下"), "{model}");
+    // A quote that covers little of its sentence vouches for nothing, and a
+    // sentence that turns a duty into a permission is not supported.
+    let a = ask("依据《示例危险物品安全法》第二条“配备吸附”，单位可以不建立泄漏应急处置制度。");
+    assert_eq!(a.mode, "extractive", "{:?}", a.fallback);
+    assert!(!a.sentences.iter().any(|s| s.text.contains("可以不建立")));
     // An uncited sentence taken from a provision is attributed, and marked so.
     let a = ask("仓库管理人员应当每日巡查库房温度和通风情况。");
     assert_eq!(
