@@ -232,7 +232,12 @@ fn meta_dates_free(s: &str) -> bool {
 /// `国务院办公厅关于印发《X》的通知` and `…印发《X》` → X; `…令(第15号)《X》` → X.
 fn unwrap_cover(title: &str) -> String {
     let t = title.trim();
-    if let (Some(a), Some(b)) = (t.find('《'), t.rfind('》')) {
+    // 》…《 (a malformed line) is no cover: the brackets must come in order.
+    let brackets = match (t.find('《'), t.rfind('》')) {
+        (Some(a), Some(b)) if b > a => Some((a, b)),
+        _ => None,
+    };
+    if let Some((a, b)) = brackets {
         let before = &t[..a];
         let after = &t[b + '》'.len_utf8()..];
         let inner = &t[a + '《'.len_utf8()..b];
