@@ -40,12 +40,8 @@ pub fn check(text: &str, catalog: &Catalog, dir: &DataDir) -> Vec<CitationCheck>
     while i < chars.len() {
         let mut found: Option<(usize, usize, String, emkg_ingest::xref::ProvisionRef)> = None;
         if chars[i] == '《' {
-            if let Some(close) = chars[i + 1..].iter().take(60).position(|c| *c == '》') {
-                let title: String = chars[i + 1..i + 1 + close].iter().collect();
-                let after = i + close + 2;
-                if let Some(r) = provision_at(&chars, after).filter(|r| r.article.is_some()) {
-                    found = Some((i, after + r.len, title, r));
-                }
+            if let Some((title, end, r)) = emkg_ingest::xref::titled_provision_at(&chars, i) {
+                found = Some((i, end, title, r));
             }
         } else if chars[i] == '第' {
             if let Some(r) = provision_at(&chars, i).filter(|r| r.article.is_some()) {

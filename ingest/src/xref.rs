@@ -56,6 +56,24 @@ fn numbered(chars: &[char], from: usize, unit: char) -> Option<(u32, usize)> {
 
 /// Parses a provision reference starting at `from`: 第十条, 第十条之一第二款,
 /// 第二款, 第（三）项.
+/// 《X》第N条… starting at `i` (which holds 《): the title as written and the
+/// provision, and the char index just past it. The one scanner of titled
+/// citations, shared by cross-reference extraction and the citation checker.
+pub fn titled_provision_at(chars: &[char], i: usize) -> Option<(String, usize, ProvisionRef)> {
+    if chars.get(i) != Some(&'《') {
+        return None;
+    }
+    let close = chars
+        .get(i + 1..)?
+        .iter()
+        .take(60)
+        .position(|c| *c == '》')?;
+    let title: String = chars[i + 1..i + 1 + close].iter().collect();
+    let after = i + 1 + close + 1;
+    let r = provision_at(chars, after).filter(|r| r.article.is_some())?;
+    Some((title, after + r.len, r))
+}
+
 pub fn provision_at(chars: &[char], from: usize) -> Option<ProvisionRef> {
     let mut r = ProvisionRef {
         article: None,
@@ -128,12 +146,8 @@ pub fn find_refs(text: &str, units: &[Unit]) -> Vec<CrossRef> {
         let c = chars[i];
         let mut found: Option<(usize, usize, Option<String>, ProvisionRef)> = None;
         if c == '《' {
-            if let Some(close) = chars[i + 1..].iter().take(60).position(|c| *c == '》') {
-                let title: String = chars[i + 1..i + 1 + close].iter().collect();
-                let after = i + 1 + close + 1;
-                if let Some(r) = provision_at(&chars, after).filter(|r| r.article.is_some()) {
-                    found = Some((i, after + r.len, Some(title), r));
-                }
+            if let Some((title, end, r)) = titled_provision_at(&chars, i) {
+                found = Some((i, end, Some(title), r));
             }
         } else if c == '本' {
             if let Some(name) = SELF_NAMES.iter().find(|n| starts_with(&chars, i, n)) {
