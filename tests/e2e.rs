@@ -7,26 +7,12 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-/// The binary with no models: tests that want one name it explicitly, so
-/// BM25-only tests never pay for loading a model.
-fn emkg() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_emkg"));
-    c.env(
-        "EMKG_CACHE_DIR",
-        std::env::temp_dir().join("emkg-e2e-no-models"),
-    )
-    .env_remove("EMKG_CONFIG");
-    c
-}
-
+mod common;
+use common::{emkg, run};
 use emkg_testkit::skip;
-
-fn run(args: &[&str]) -> Output {
-    emkg().args(args).output().expect("run emkg")
-}
 
 fn run_ok(args: &[&str]) -> String {
     let out = run(args);

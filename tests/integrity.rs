@@ -9,22 +9,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn emkg() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_emkg"));
-    c.env(
-        "EMKG_CACHE_DIR",
-        std::env::temp_dir().join("emkg-e2e-no-models"),
-    )
-    .env_remove("EMKG_CONFIG");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    emkg().args(args).output().expect("run emkg")
-}
+mod common;
+use common::{emkg, run};
 
 /// A regulation-like document of `n` articles; the first names its
 /// version (本规定为乙版第3号), the others differ between versions too.

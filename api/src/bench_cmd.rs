@@ -211,19 +211,7 @@ pub fn bench_search(
     rounds: usize,
     models: &setup::ModelArgs,
 ) -> Result<()> {
-    let text = std::fs::read_to_string(&queries)
-        .with_context(|| format!("无法读取 {}", queries.display()))?;
-    let qs: Vec<String> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l)
-                .ok()
-                .and_then(|v| v["query"].as_str().map(str::to_string))
-                .unwrap_or_else(|| l.trim().to_string())
-        })
-        .collect();
-    anyhow::ensure!(!qs.is_empty(), "没有查询");
+    let qs = read_queries(&queries)?;
     let cfg = models.config()?;
     let mut engine = open(&data)?;
     let s = engine.stats();
