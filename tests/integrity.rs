@@ -144,7 +144,7 @@ fn ingest_killed_at_random_points_leaves_old_or_new_state() {
     let mut iterations = 0;
     let mut interrupted = 0;
     let mut torn = 0;
-    while iterations < 24 && Instant::now() < deadline {
+    while iterations < 30 && Instant::now() < deadline {
         let v = if iterations % 2 == 0 { "乙" } else { "甲" };
         let hashes = write_corpus(&src, v);
         versions.insert(v, hashes);
