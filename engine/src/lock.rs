@@ -73,13 +73,21 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
 /// conflicting lock is an error naming its holders.
 pub fn acquire(root: &Path, access: Access) -> Result<DirLock> {
     let path = root.join(LOCK_FILE);
-    let file = OpenOptions::new()
+    let opened = OpenOptions::new()
         .create(true)
         .truncate(false)
         .read(true)
         .write(true)
-        .open(&path)
-        .map_err(io(&path))?;
+        .open(&path);
+    let file = match opened {
+        Ok(f) => f,
+        // A reader on a read-only volume: a shared lock needs no write
+        // access (flock works on a read-only descriptor) if the file exists.
+        Err(_) if access == Access::Read && path.exists() => {
+            File::open(&path).map_err(io(&path))?
+        }
+        Err(e) => return Err(io(&path)(e)),
+    };
     let res = match access {
         Access::Read => file.try_lock_shared(),
         Access::Write => file.try_lock(),
@@ -115,7 +123,13 @@ pub fn acquire(root: &Path, access: Access) -> Result<DirLock> {
         Err(TryLockError::Error(e)) => return Err(io(&path)(e)),
     }
     let dir = root.join(HOLDERS);
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    // The notes are advisory: a reader that cannot write one (read-only
+    // volume) still reads.
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        if access == Access::Write {
+            return Err(io(&dir)(e));
+        }
+    }
     if access == Access::Write {
         // Nobody else holds the lock: every note left is from a dead process.
         if let Ok(rd) = std::fs::read_dir(&dir) {
