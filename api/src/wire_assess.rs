@@ -248,21 +248,15 @@ pub fn incident_from_json(v: &Value) -> Result<Incident, String> {
     inc.missing = cnt("missing")?;
     inc.trapped = cnt("trapped")?;
     inc.evacuated = cnt("evacuated")?;
+    // Plausibility (absurd counts and amounts) is the engine's check, for
+    // every input path: `Engine::assess` refuses them.
     if let Some(n) = number("direct_loss_yuan")? {
-        if n > 1e12 {
-            return Err(format!("直接经济损失 {n} 元明显不合理，请核实"));
-        }
         inc.direct_loss_yuan = Some(Amount {
             value: n,
             span: span_of("direct_loss_yuan"),
             text: String::new(),
             approximate: false,
         });
-    }
-    for (k, c) in [("deaths", &inc.deaths), ("injuries", &inc.injuries)] {
-        if c.as_ref().is_some_and(|c| c.value > 1_000_000) {
-            return Err(format!("字段 {k} 超过一百万，明显不合理，请核实"));
-        }
     }
     if let Some(ms) = o.get("measures").and_then(Value::as_array) {
         for m in ms {

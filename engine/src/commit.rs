@@ -65,6 +65,8 @@ impl Engine {
             });
         }
         let total = files.len();
+        // Every discovered file's canonical path (its source key), for --prune.
+        let mut seen: HashSet<String> = HashSet::new();
         for (i, path) in files.iter().enumerate() {
             let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             let mut fr = FileReport {
@@ -75,6 +77,7 @@ impl Engine {
                 bytes,
             };
             let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            seen.insert(canonical.display().to_string());
             let key_of = |part: Option<&str>| match part {
                 Some(part) => format!("{}#{part}", canonical.display()),
                 None => canonical.display().to_string(),
@@ -114,15 +117,6 @@ impl Engine {
             report.files.push(fr);
         }
         if prune {
-            let seen: HashSet<String> = files
-                .iter()
-                .map(|f| {
-                    std::fs::canonicalize(f)
-                        .unwrap_or_else(|_| f.clone())
-                        .display()
-                        .to_string()
-                })
-                .collect();
             // A folder with a part that could not be read is not pruned: its
             // unread files are not gone.
             let unread: Vec<String> = report
@@ -436,17 +430,11 @@ impl Engine {
     /// is now stored, so that cross-document links do not depend on ingest
     /// order. Returns how many documents were updated (staged until commit).
     pub fn relink_pending(&mut self) -> Result<usize> {
-        let titles: HashSet<String> = self
-            .catalog
-            .docs
-            .values()
-            .map(|e| emkg_ontology::normalize_title(&e.title))
-            .collect();
         let due: Vec<(String, String)> = self
             .catalog
             .docs
             .values()
-            .filter(|e| e.pending_titles.iter().any(|t| titles.contains(t)))
+            .filter(|e| e.pending_titles.iter().any(|t| self.has_title(t)))
             .map(|e| (e.id.clone(), e.source_key.clone()))
             .collect();
         let rev = self.catalog.generation + 1;
@@ -458,7 +446,7 @@ impl Engine {
             self.replace_graph_of(&doc)?;
             let mut entry = store::entry_for(&doc, key);
             entry.rev = rev;
-            entry.pending_titles.retain(|t| !titles.contains(t));
+            entry.pending_titles.retain(|t| !self.has_title(t));
             self.catalog.insert(entry);
         }
         Ok(due.len())

@@ -87,16 +87,15 @@ impl Engine {
                                 short(&d.content_hash)
                             ),
                         );
-                    } else if chunks_of(&d).len() != e.chunks {
-                        r.add(
-                            "docs",
-                            Some(&e.id),
-                            format!(
-                                "文档分块数 {} 与目录记录 {} 不符",
-                                chunks_of(&d).len(),
-                                e.chunks
-                            ),
-                        );
+                    } else {
+                        let n = chunks_of(&d).len();
+                        if n != e.chunks {
+                            r.add(
+                                "docs",
+                                Some(&e.id),
+                                format!("文档分块数 {n} 与目录记录 {} 不符", e.chunks),
+                            );
+                        }
                     }
                 }
                 Err(err) => r.add(

@@ -220,6 +220,11 @@ struct Date {
     d: u32,
 }
 
+/// `YYYY-MM-DD` of a count of days since 1970-01-01 (the civil calendar).
+pub fn iso_date_from_unix_days(days: i64) -> String {
+    Date::from_days(days).iso()
+}
+
 impl Date {
     fn iso(self) -> String {
         format!("{:04}-{:02}-{:02}", self.y, self.m, self.d)

@@ -49,21 +49,10 @@ fn unit_of(iri: &str) -> String {
     s.replace("%23", "#")
 }
 
+/// An amount in 元 as the law writes it (5万元, 1亿元): the assessment's
+/// formatter, so both speak of money alike.
 fn yuan(v: f64) -> String {
-    let n = |x: f64| {
-        if x.fract() == 0.0 {
-            format!("{x:.0}")
-        } else {
-            format!("{x}")
-        }
-    };
-    if v >= 1e8 {
-        format!("{}亿元", n(v / 1e8))
-    } else if v >= 1e4 {
-        format!("{}万元", n(v / 1e4))
-    } else {
-        format!("{}元", n(v))
-    }
+    crate::assess::grading::amount_zh("direct_loss", v)
 }
 
 /// The facts of the article units `units` (`doc#art21`).
