@@ -325,7 +325,9 @@ pub fn eval_grading(engine: &Engine, gold: &Path) -> Result<()> {
 /// Assessment latency without an LLM: every text of the given gold files
 /// (grading `incident`, report-fields `text`) or lines of a text file,
 /// `rounds` times, after one warm-up pass.
-pub fn bench_assess(engine: &Engine, inputs: &[PathBuf], rounds: usize) -> Result<()> {
+/// Incident texts of gold JSONL files (`incident` or `text`), or of plain
+/// files with one incident per line.
+pub fn incident_texts(inputs: &[PathBuf]) -> Result<Vec<String>> {
     let mut texts = Vec::new();
     for p in inputs {
         let raw =
@@ -345,6 +347,11 @@ pub fn bench_assess(engine: &Engine, inputs: &[PathBuf], rounds: usize) -> Resul
             }
         }
     }
+    Ok(texts)
+}
+
+pub fn bench_assess(engine: &Engine, inputs: &[PathBuf], rounds: usize) -> Result<()> {
+    let texts = incident_texts(inputs)?;
     anyhow::ensure!(!texts.is_empty(), "没有可用于基准测试的事件文本");
     let load = std::time::Instant::now();
     engine.rulebook()?;

@@ -3,6 +3,7 @@
 
 mod assess_cmd;
 mod bench_cmd;
+mod draft_cmd;
 mod server;
 mod setup;
 mod store_cmd;
@@ -175,6 +176,37 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 起草信息报送（初报、续报）
+    Report {
+        #[command(subcommand)]
+        what: ReportCommand,
+    },
+    /// 起草法律备忘录：适用规定、罚则、执法要点、类似案例
+    Memo {
+        /// Topic or scenario (物业企业无证电焊作业).
+        topic: String,
+        #[arg(long, value_enum, default_value = "md")]
+        format: draft_cmd::Format,
+        /// Output file (required for docx).
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+        /// 成文日期 YYYY-MM-DD (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
+    /// 工作计划任务：某部门承担的任务、时限与来源（或按任务关键词查牵头与配合部门）
+    Tasks {
+        /// Department (协调科) or words of a task.
+        department: String,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// 风险研判：风险因素、违反条款与罚则、重大事故隐患判定、LEC 评分、相似案例
     Risk {
         /// Site description or hazard checklist; `-` reads standard input.
@@ -265,7 +297,49 @@ enum EvalCommand {
 }
 
 #[derive(Subcommand)]
+enum ReportCommand {
+    /// 起草事故信息初报；--followup 给出上次报告时起草续报
+    Draft {
+        /// Incident text; `-` reads standard input.
+        text: Option<String>,
+        /// Structured incident (the JSON `emkg assess --json` prints, or its fields).
+        #[arg(long)]
+        incident: Option<PathBuf>,
+        /// The previous report (its `--format json` output): drafts a 续报.
+        #[arg(long)]
+        followup: Option<PathBuf>,
+        /// 发文机关署名 (the reporting unit).
+        #[arg(long)]
+        issuer: Option<String>,
+        /// 成文日期 YYYY-MM-DD (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, value_enum, default_value = "md")]
+        format: draft_cmd::Format,
+        /// Output file (required for docx).
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
+    /// Report drafting time (template only, or with the LLM's narrative).
+    Draft {
+        /// Gold JSONL files (their incident texts) or text files.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
     /// Incident assessment latency without an LLM (p50/p95).
     Assess {
         /// Gold JSONL files (their incident texts) or text files, one incident per line.
@@ -479,6 +553,59 @@ fn run(cli: Cli) -> Result<()> {
             let input = assess_cmd::read_input(text, incident)?;
             assess_cmd::assess(&open(&data)?, &input, json)
         }
+        Command::Report {
+            what:
+                ReportCommand::Draft {
+                    text,
+                    incident,
+                    followup,
+                    issuer,
+                    date,
+                    format,
+                    out,
+                    data,
+                    models,
+                },
+        } => draft_cmd::report_draft(
+            &open(&data)?,
+            draft_cmd::ReportArgs {
+                text,
+                incident,
+                followup,
+                issuer,
+                date,
+                format,
+                out,
+            },
+            &models,
+        ),
+        Command::Memo {
+            topic,
+            format,
+            out,
+            date,
+            data,
+            models,
+        } => {
+            let cfg = models.config()?;
+            let mut e = open(&data)?;
+            models.attach(&mut e, &cfg)?;
+            draft_cmd::memo(&e, &topic, format, out.as_deref(), date, &models)
+        }
+        Command::Tasks {
+            department,
+            data,
+            json,
+        } => draft_cmd::tasks(&open(&data)?, &department, json),
+        Command::Bench {
+            what:
+                BenchCommand::Draft {
+                    inputs,
+                    data,
+                    rounds,
+                    models,
+                },
+        } => draft_cmd::bench_draft(&open(&data)?, &inputs, rounds, &models),
         Command::Risk { text, data, json } => {
             let t = assess_cmd::read_text(Some(text))?;
             assess_cmd::risk(&open(&data)?, &t, json)

@@ -28,6 +28,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/ask", axum::routing::post(ask))
         .route("/v1/incidents/assess", axum::routing::post(assess_incident))
         .route("/v1/risk/assess", axum::routing::post(assess_risk))
+        .route("/v1/reports/draft", axum::routing::post(draft_report))
+        .route("/v1/memos", axum::routing::post(draft_memo))
+        .route(
+            "/v1/departments/{name}/tasks",
+            get(department_tasks),
+        )
         .fallback(not_found)
         .with_state(state)
 }
@@ -424,6 +430,178 @@ async fn assess_risk(
         .await
         .map_err(|_| internal())??;
     Ok(Json(crate::wire_assess::risk(&r)))
+}
+
+/// The format a draft is asked for: `format` in the body, else the Accept
+/// header, else JSON.
+fn draft_format(v: &serde_json::Value, headers: &HeaderMap) -> Result<&'static str, ApiError> {
+    if let Some(f) = v.get("format") {
+        return match f.as_str() {
+            Some("json") => Ok("json"),
+            Some("md") | Some("markdown") => Ok("md"),
+            Some("docx") => Ok("docx"),
+            _ => Err(bad_request("format 应为 json、md 或 docx")),
+        };
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok(if accept.contains(DOCX_MIME) {
+        "docx"
+    } else if accept.contains("text/markdown") {
+        "md"
+    } else {
+        "json"
+    })
+}
+
+const DOCX_MIME: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+fn draft_response(d: &emkg_engine::draft::Draft, format: &str, name: &str) -> Result<Response, ApiError> {
+    Ok(match format {
+        "docx" => {
+            let bytes = emkg_engine::draft::docx::render(d)?;
+            (
+                [
+                    (header::CONTENT_TYPE, DOCX_MIME.to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}.docx\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        "md" => (
+            [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+            d.markdown(),
+        )
+            .into_response(),
+        _ => Json(wire::draft_json(d)).into_response(),
+    })
+}
+
+/// An optional string field of a request body.
+fn opt_str(v: &serde_json::Value, k: &str) -> Result<Option<String>, ApiError> {
+    match v.get(k) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(bad_request(&format!("{k} 应为字符串"))),
+    }
+}
+
+/// Whether a request may use the local model (`"model": false` declines).
+fn wants_model(v: &serde_json::Value) -> Result<bool, ApiError> {
+    match v.get("model") {
+        None | Some(serde_json::Value::Null) => Ok(true),
+        Some(serde_json::Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(bad_request("model 应为 true 或 false")),
+    }
+}
+
+/// Runs `f` with the local model when there is one and the request wants it.
+fn with_model<T>(
+    state: &AppState,
+    use_model: bool,
+    f: impl FnOnce(Option<&mut dyn Generator>) -> Result<T, EngineError>,
+) -> Result<T, ApiError> {
+    match (&state.generator, use_model) {
+        (Some((g, _)), true) => {
+            let mut g = g.lock().map_err(|_| ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                message: "生成模型状态异常，请重启服务".into(),
+            })?;
+            Ok(f(Some(g.as_mut()))?)
+        }
+        _ => Ok(f(None)?),
+    }
+}
+
+/// `{"text": "…"}` or `{"incident": {…}}`, optionally `previous` (an
+/// earlier draft's JSON: a 续报), `issuer`, `date`, `format`, `model`.
+async fn draft_report(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
+    let input = if let Some(t) = v.get("text") {
+        let t = t.as_str().ok_or_else(|| bad_request("text 应为字符串"))?;
+        emkg_engine::assess::IncidentInput::Text(t.to_string())
+    } else if v.get("incident").is_some() {
+        let inc = crate::wire_assess::incident_from_json(&v).map_err(|m| bad_request(&m))?;
+        emkg_engine::assess::IncidentInput::Facts(Box::new(inc))
+    } else {
+        return Err(bad_request(
+            "请求体应包含 text（事件描述）或 incident（结构化事件）",
+        ));
+    };
+    let previous = match v.get("previous") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(p) => Some(
+            serde_json::from_value::<emkg_engine::draft::Draft>(p.clone())
+                .map_err(|_| bad_request("previous 应为此前由本接口生成的报告 JSON"))?,
+        ),
+    };
+    let format = draft_format(&v, &headers)?;
+    let use_model = wants_model(&v)?;
+    let req = emkg_engine::draft::report::ReportRequest {
+        input,
+        previous,
+        issuer: opt_str(&v, "issuer")?,
+        date: opt_str(&v, "date")?.unwrap_or_else(crate::draft_cmd::today),
+    };
+    let st = state.clone();
+    let d = tokio::task::spawn_blocking(move || {
+        with_model(&st, use_model, |g| {
+            st.engine.draft_report(
+                &req,
+                g,
+                &emkg_engine::draft::report::NarrativeOptions::default(),
+                &mut |_| {},
+            )
+        })
+    })
+    .await
+    .map_err(|_| internal())??;
+    draft_response(&d, format, "report")
+}
+
+/// `{"topic": "…"}`, optionally `date`, `format`, `model`.
+async fn draft_memo(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let v: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
+    let topic = opt_str(&v, "topic")?
+        .ok_or_else(|| bad_request("请求体应包含 topic（备忘录主题或情形）"))?;
+    let format = draft_format(&v, &headers)?;
+    let use_model = wants_model(&v)?;
+    let date = opt_str(&v, "date")?.unwrap_or_else(crate::draft_cmd::today);
+    let st = state.clone();
+    let d = tokio::task::spawn_blocking(move || {
+        with_model(&st, use_model, |g| st.engine.draft_memo(&topic, &date, g))
+    })
+    .await
+    .map_err(|_| internal())??;
+    draft_response(&d, format, "memo")
+}
+
+async fn department_tasks(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Result<Json<emkg_engine::draft::tasks::DepartmentTasks>, ApiError> {
+    let st = state.clone();
+    let t = tokio::task::spawn_blocking(move || st.engine.department_tasks(&name))
+        .await
+        .map_err(|_| internal())??;
+    Ok(Json(t))
 }
 
 fn internal() -> ApiError {

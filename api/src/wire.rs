@@ -419,3 +419,13 @@ pub fn ask_response(question: &str, a: &emkg_engine::answer::Answer, model: &str
         coverage: a.coverage,
     }
 }
+
+/// The JSON form of a draft: the draft's fields (`missing`, `removed`,
+/// `citations` among them) plus its Markdown.
+pub fn draft_json(d: &emkg_engine::draft::Draft) -> serde_json::Value {
+    let mut v = serde_json::to_value(d).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("markdown".into(), serde_json::Value::String(d.markdown()));
+    }
+    v
+}

@@ -18,6 +18,7 @@ pub mod answer;
 pub mod assess;
 pub mod citations;
 mod commit;
+pub mod draft;
 mod dense;
 pub mod error;
 pub mod graph;

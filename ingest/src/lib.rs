@@ -420,18 +420,32 @@ fn own_text(u: &Unit, children: &[(usize, usize)]) -> String {
 
 /// Departments named after 责任部门/牵头部门/配合部门/责任单位 in `text`.
 pub fn responsible_departments(text: &str) -> Vec<String> {
-    const KEYS: [&str; 8] = [
-        "责任部门",
-        "责任单位",
-        "牵头部门",
-        "牵头单位",
-        "配合部门",
-        "配合单位",
-        "责任科室",
-        "承办部门",
-    ];
     let mut out: Vec<String> = Vec::new();
-    for key in KEYS {
+    for (name, _) in department_roles(text) {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The departments a work-plan task names, each with whether it leads (or
+/// is responsible) — `true` — or cooperates (配合/协办) — `false`.
+pub fn department_roles(text: &str) -> Vec<(String, bool)> {
+    const KEYS: [(&str, bool); 10] = [
+        ("责任部门", true),
+        ("责任单位", true),
+        ("牵头部门", true),
+        ("牵头单位", true),
+        ("责任科室", true),
+        ("承办部门", true),
+        ("配合部门", false),
+        ("配合单位", false),
+        ("协办部门", false),
+        ("协办单位", false),
+    ];
+    let mut out: Vec<(String, bool)> = Vec::new();
+    for (key, lead) in KEYS {
         let mut rest = text;
         while let Some(i) = rest.find(key) {
             let after = &rest[i + key.len()..];
@@ -441,9 +455,11 @@ pub fn responsible_departments(text: &str) -> Vec<String> {
                 .unwrap_or(after.len());
             for name in after[..end].split(['、', '，', ',', '/', '和', ' ']) {
                 let name = name.trim();
-                if !name.is_empty() && name.chars().count() <= 20 && !out.iter().any(|o| o == name)
+                if !name.is_empty()
+                    && name.chars().count() <= 20
+                    && !out.iter().any(|(o, _)| o == name)
                 {
-                    out.push(name.to_string());
+                    out.push((name.to_string(), lead));
                 }
             }
             rest = &after[end..];
@@ -473,6 +489,14 @@ mod tests {
         assert_eq!(
             responsible_departments("（牵头部门：协调科；配合部门：减灾科，各街镇）"),
             vec!["协调科", "减灾科", "各街镇"]
+        );
+        assert_eq!(
+            department_roles("（牵头部门：协调科；配合部门：减灾科，各街镇）"),
+            vec![
+                ("协调科".to_string(), true),
+                ("减灾科".to_string(), false),
+                ("各街镇".to_string(), false)
+            ]
         );
     }
 

@@ -243,3 +243,10 @@ mod vocab_tests {
         }
     }
 }
+
+/// Document templates held as data (parsed where they are used).
+pub mod templates {
+    /// Incident report forms (初报/续报), one per reporting regime; see the
+    /// file's own comment for the slot rules.
+    pub const INCIDENT_REPORTS: &str = include_str!("../templates/incident_reports.json");
+}
