@@ -30,10 +30,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/risk/assess", axum::routing::post(assess_risk))
         .route("/v1/reports/draft", axum::routing::post(draft_report))
         .route("/v1/memos", axum::routing::post(draft_memo))
-        .route(
-            "/v1/departments/{name}/tasks",
-            get(department_tasks),
-        )
+        .route("/v1/departments/{name}/tasks", get(department_tasks))
         .fallback(not_found)
         .with_state(state)
 }
@@ -458,7 +455,11 @@ fn draft_format(v: &serde_json::Value, headers: &HeaderMap) -> Result<&'static s
 
 const DOCX_MIME: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
-fn draft_response(d: &emkg_engine::draft::Draft, format: &str, name: &str) -> Result<Response, ApiError> {
+fn draft_response(
+    d: &emkg_engine::draft::Draft,
+    format: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
     Ok(match format {
         "docx" => {
             let bytes = emkg_engine::draft::docx::render(d)?;

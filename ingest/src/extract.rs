@@ -337,7 +337,8 @@ fn money_at(chars: &[char], i: usize) -> Option<(f64, usize)> {
 /// Version of the fact extraction. Stored documents carry the facts of the
 /// version that parsed them; a data directory written by an older version
 /// has its facts re-extracted (and its graph rebuilt) at the next write-open.
-pub const VERSION: u32 = 2;
+// 3: penalty words named by a procedure or a condition are no penalty.
+pub const VERSION: u32 = 3;
 
 /// Extracts all facts of `doc`.
 pub fn extract(doc: &Document) -> Facts {
@@ -736,6 +737,9 @@ fn penalties(doc: &Document, seg: &Segment<'_>, out: &mut Vec<Penalty>) {
         from = p + 2;
         let chu = (p.saturating_sub(40)..p).rev().find(|&k| c[k] == '处');
         let Some(chu) = chu else { continue };
+        if !sanction_context(c, chu, p + 2) {
+            continue;
+        }
         let phrase = &c[chu + 1..p];
         // 依照下列规定处以罚款: an announcement, the amounts follow in the items.
         if !phrase
@@ -764,7 +768,14 @@ fn penalties(doc: &Document, seg: &Segment<'_>, out: &mut Vec<Penalty>) {
         ("撤销", "revocation"),
     ];
     for (word, kind) in kinds {
-        if let Some(p) = find(c, word, 0) {
+        let mut at = find(c, word, 0);
+        while let Some(p) = at {
+            if sanction_context(c, p, p + word.chars().count()) {
+                break;
+            }
+            at = find(c, word, p + 1);
+        }
+        if let Some(p) = at {
             // 警告 and 撤销 only count in a sanction context.
             if (kind == "warning" || word == "撤销")
                 && !(text.contains("给予") || text.contains("处") || text.contains("责令"))
@@ -778,6 +789,52 @@ fn penalties(doc: &Document, seg: &Segment<'_>, out: &mut Vec<Penalty>) {
             ));
         }
     }
+}
+
+/// Whether the penalty words at `[start, end)` impose a sanction, rather
+/// than name one as the object of a procedure or a condition: a decision
+/// to be filed or heard (县级部门处以5万元以上罚款…的行政处罚的，应当…备案;
+/// 作出吊销许可证件…决定前，应当告知…听证), an authority's failure or duty
+/// (不及时吊销许可证的; 依法应当没收的财物), a request (请求没收, 提请撤销缓刑),
+/// or a wrong one undone (没收…错误的，应当返还).
+fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
+    const BEFORE: [&str; 9] = [
+        "不应当予以",
+        "应当予以",
+        "依法应当",
+        "不及时",
+        "未及时",
+        "不予",
+        "请求",
+        "提请",
+        "作出",
+    ];
+    const AFTER: [&str; 5] = ["错误", "的行政处罚", "的处罚决定", "决定前", "的决定"];
+    let before: String = c[start.saturating_sub(8)..start].iter().collect();
+    // The clause the words are in: back to the last clause break.
+    let clause_start = c[..start]
+        .iter()
+        .rposition(|x| matches!(x, '，' | '；' | '。' | '：' | '\n'))
+        .map_or(0, |i| i + 1);
+    let clause: String = c[clause_start..start].iter().collect();
+    if BEFORE
+        .iter()
+        .any(|w| before.ends_with(w) || clause.contains(w))
+    {
+        return false;
+    }
+    // What follows, to the end of the sentence: the words listed as the
+    // object of a procedure.
+    let stop = c[end..]
+        .iter()
+        .position(|x| matches!(x, '。' | '；' | '\n'))
+        .map_or(c.len(), |i| end + i);
+    let after: String = c[end..stop].iter().collect();
+    let near: String = c[end..(end + 8).min(stop)].iter().collect();
+    !(AFTER.iter().any(|w| near.contains(w))
+        || after.contains("行政处罚的")
+        || after.contains("备案")
+        || after.contains("听证"))
 }
 
 /// `对X处` → X, the party penalised.
@@ -1179,6 +1236,37 @@ mod tests {
             vec![("t#art1".to_string(), "similarity".to_string())]
         );
         assert!(f.penalties.iter().any(|p| p.kind == "confiscation"));
+    }
+
+    #[test]
+    fn penalties_named_by_a_procedure_or_a_condition_are_none() {
+        // Each article names penalties without imposing one (the cases of a
+        // hand-checked sample of the corpus's penalties that were misread).
+        for text in [
+            "第一条 县级安全生产监督管理部门处以5万元以上罚款、没收违法所得、责令停产停业、吊销有关资格的行政处罚的，应当自作出行政处罚决定之日起10日内报设区的市级安全生产监督管理部门备案。",
+            "第一条 公安机关作出吊销许可证件、处四千元以上罚款的治安管理处罚决定前，应当告知违反治安管理行为人有权要求举行听证。",
+            "第一条 违法事实不成立，或者依法不应当予以没收、扣留、封存的，解除登记保存。",
+            "第一条 没收、追缴财物错误的，应当依法予以返还、赔偿。",
+            "第一条 对违法事实清楚，依法应当没收的非法财物予以没收。",
+            "第一条 向外国请求没收、返还违法所得及其他涉案财物的，请求书应当载明下列事项。",
+            "第一条 社区矫正对象违反监督管理规定的，依法提请撤销缓刑。",
+            "第一条 发现取得经营许可的港口经营人不再具备法定许可条件而不及时吊销许可证的，依法给予处分。",
+        ] {
+            let f = extract(&doc(&format!("示例办法\n\n{text}")));
+            let wrong: Vec<&str> = f
+                .penalties
+                .iter()
+                .filter(|p| p.kind != "warning")
+                .map(|p| p.ev.text.as_str())
+                .collect();
+            assert!(wrong.is_empty(), "{text}: {wrong:?}");
+        }
+        // Real sanctions keep being read, a refusal clause included.
+        let f = extract(&doc("示例法\n\n第一条 违反本法规定的，责令改正，给予警告，没收违法所得；拒不改正的，处一万元以上十万元以下罚款，并吊销许可证。"));
+        let kinds: Vec<&str> = f.penalties.iter().map(|p| p.kind.as_str()).collect();
+        for k in ["fine", "warning", "confiscation", "revocation"] {
+            assert!(kinds.contains(&k), "{k} missing: {kinds:?}");
+        }
     }
 
     #[test]

@@ -773,7 +773,17 @@ fn time_at(c: &[char], i: usize) -> Option<TimeExpr> {
             }
         }
         if let Some((n, k)) = small_number_at(c, j) {
-            if matches!(c.get(k), Some('日' | '号')) && (1..=31).contains(&n) {
+            // A bare N号 is a day only where a time may follow it: 3号车间,
+            // 5号楼 are names.
+            let names_a_thing = c.get(k) == Some(&'号')
+                && t.month.is_none()
+                && c.get(k + 1).is_some_and(|x| {
+                    ('\u{4e00}'..='\u{9fff}').contains(x)
+                        && small_number_at(c, k + 1).is_none()
+                        && !PARTS.iter().any(|p| starts_with(c, k + 1, p))
+                        && !"发起晚夜早上下中".contains(*x)
+                });
+            if matches!(c.get(k), Some('日' | '号')) && (1..=31).contains(&n) && !names_a_thing {
                 t.day = Some(n);
                 j = k + 1;
             }
@@ -2199,6 +2209,15 @@ mod tests {
     }
     fn injuries(t: &str) -> Option<u64> {
         extract(t).injuries.map(|c| c.value)
+    }
+
+    #[test]
+    fn a_numbered_workshop_is_no_date() {
+        let i = extract("2024年5月8日10时许，某区某化工有限公司3号车间发生爆炸事故，造成2人死亡。");
+        let t = i.time.unwrap();
+        assert_eq!(t.value, "2024年5月8日10时许");
+        let i = extract("5号凌晨，某小区3号楼发生火灾。");
+        assert_eq!(i.time.unwrap().value, "5号凌晨");
     }
 
     #[test]

@@ -7,9 +7,15 @@
 
 use std::path::PathBuf;
 
-/// The workspace root.
+/// The workspace root. Cargo sets `CARGO_MANIFEST_DIR` when it runs a test
+/// (the testing crate's folder, one level below the root); the path this
+/// crate was compiled at is only the fallback, because a target dir shared
+/// by clones at other paths (CI's) may hold this crate compiled elsewhere.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("..")
 }
 
 /// The shared data folder (`$EMKG_SHARED`, else `../shared` beside the

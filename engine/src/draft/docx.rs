@@ -61,7 +61,12 @@ fn para() -> Paragraph {
 }
 
 fn body_para() -> Paragraph {
-    para().indent(None, Some(SpecialIndentType::FirstLine(2 * CHAR)), None, None)
+    para().indent(
+        None,
+        Some(SpecialIndentType::FirstLine(2 * CHAR)),
+        None,
+        None,
+    )
 }
 
 /// The draft as .docx bytes.

@@ -150,11 +150,7 @@ fn canonical(unit: &str, value: f64) -> (f64, &'static str) {
         "点" => (value, "时"),
         u => (
             value,
-            UNITS
-                .iter()
-                .find(|x| **x == u)
-                .copied()
-                .unwrap_or(""),
+            UNITS.iter().find(|x| **x == u).copied().unwrap_or(""),
         ),
     }
 }
@@ -226,10 +222,50 @@ pub fn figures(text: &str) -> Vec<Stated> {
 
 /// Words that end a place name.
 const PLACE_SUFFIXES: &[&str] = &[
-    "自治区", "自治州", "自治县", "街道", "社区", "小区", "大厦", "大楼", "广场", "公园", "园区",
-    "工业园", "开发区", "新区", "景区", "古镇", "码头", "隧道", "大桥", "高速", "国道", "省道",
-    "车站", "机场", "省", "市", "区", "县", "镇", "乡", "村", "路", "街", "巷", "弄", "号", "楼",
-    "州", "港", "湾", "河", "江", "湖", "山",
+    "自治区",
+    "自治州",
+    "自治县",
+    "街道",
+    "社区",
+    "小区",
+    "大厦",
+    "大楼",
+    "广场",
+    "公园",
+    "园区",
+    "工业园",
+    "开发区",
+    "新区",
+    "景区",
+    "古镇",
+    "码头",
+    "隧道",
+    "大桥",
+    "高速",
+    "国道",
+    "省道",
+    "车站",
+    "机场",
+    "省",
+    "市",
+    "区",
+    "县",
+    "镇",
+    "乡",
+    "村",
+    "路",
+    "街",
+    "巷",
+    "弄",
+    "号",
+    "楼",
+    "州",
+    "港",
+    "湾",
+    "河",
+    "江",
+    "湖",
+    "山",
 ];
 
 /// Words that end an organisation name.
@@ -304,17 +340,17 @@ const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高�
 
 /// Words that start no name: a name span begins after them.
 const BREAKS: &[&str] = &[
-    "位于", "地处", "前往", "送往", "来自", "经过", "包括", "其中", "以及", "并", "在", "于",
-    "的", "和", "与", "及", "向", "从", "至", "到", "对", "由", "经", "为", "是", "将", "把",
-    "被", "已", "有", "等", "即", "或", "所", "个", "名", "处", "往", "赴", "送", "去", "据",
+    "位于", "地处", "前往", "送往", "来自", "经过", "包括", "其中", "以及", "并", "在", "于", "的",
+    "和", "与", "及", "向", "从", "至", "到", "对", "由", "经", "为", "是", "将", "把", "被", "已",
+    "有", "等", "即", "或", "所", "个", "名", "处", "往", "赴", "送", "去", "据",
 ];
 
 /// Leading words that make a span generic rather than a name (当地医院,
 /// 有关部门, 该公司).
 const GENERIC: &[&str] = &[
     "当地", "附近", "相关", "有关", "上级", "事发", "所在", "属地", "辖区", "本级", "同级", "各级",
-    "县级", "市级", "省级", "区级", "乡级", "该", "本", "各", "其", "这", "此", "全", "周边", "邻近",
-    "就近", "所属",
+    "县级", "市级", "省级", "区级", "乡级", "该", "本", "各", "其", "这", "此", "全", "周边",
+    "邻近", "就近", "所属",
 ];
 
 fn is_han(c: char) -> bool {
@@ -445,7 +481,8 @@ pub fn unsupported(sentence: &str, sources: &[Source]) -> Vec<Stated> {
         .into_iter()
         .filter(|f| match f.value {
             Some(v) => !source_figures.iter().any(|s| {
-                s.value.is_some_and(|sv| (sv - v).abs() < 1e-6 * v.abs().max(1.0))
+                s.value
+                    .is_some_and(|sv| (sv - v).abs() < 1e-6 * v.abs().max(1.0))
                     && (s.unit == f.unit || s.unit.is_empty() || f.unit.is_empty())
             }),
             None => {
@@ -595,7 +632,8 @@ mod tests {
         assert!(bad.iter().any(|b| b.kind == FactKind::Place), "{bad:?}");
         let bad = unsupported("现场负责人张建国经理已被控制。", &input);
         assert!(
-            bad.iter().any(|b| b.kind == FactKind::Person && b.raw == "张建国"),
+            bad.iter()
+                .any(|b| b.kind == FactKind::Person && b.raw == "张建国"),
             "{bad:?}"
         );
         assert!(unsupported("某纸业公司已组织救援。", &input).is_empty());
@@ -607,9 +645,11 @@ mod tests {
     fn ordinals_words_and_citations_are_not_figures() {
         let none = src("");
         assert!(figures("第一时间开展一般性处置，统一指挥").is_empty());
-        assert!(
-            unsupported("依据《生产安全事故报告和调查处理条例》第十二条报告。", &none).is_empty()
-        );
+        assert!(unsupported(
+            "依据《生产安全事故报告和调查处理条例》第十二条报告。",
+            &none
+        )
+        .is_empty());
     }
 
     #[test]

@@ -19,11 +19,19 @@ use emkg_ontology::DocKind;
 const MAX_DUTIES: usize = 6;
 const MAX_PENALTIES: usize = 6;
 const MAX_CASES: usize = 3;
-/// A case is similar when this share of the topic's terms occurs in it.
-const CASE_COVERAGE: f32 = 0.5;
+const PER_DOCUMENT: usize = 2;
+/// The share of the topic's words (weighted by length) the retrieved
+/// provisions must contain for the topic to count as covered.
+const TOPIC_SHARE: f32 = 0.6;
+/// A case is similar when this share of the topic's concepts occurs in it.
+const CASE_COVERAGE: f32 = 0.6;
 /// Clause text shown per provision (chars).
 const CLAUSE_CHARS: usize = 160;
 const PENDING: &str = "待核实";
+/// A provision is listed when its relevance reaches this share of the best.
+const KEEP_SHARE: f32 = 0.6;
+/// …and at least half the topic's concepts.
+const MIN_RELEVANCE: f32 = 0.5;
 
 fn is_legal(k: DocKind) -> bool {
     matches!(
@@ -38,9 +46,16 @@ fn is_legal(k: DocKind) -> bool {
 
 /// Words of a provision that sets a penalty.
 fn is_penalty_text(t: &str) -> bool {
-    ["罚款", "拘留", "吊销", "责令停产停业", "没收违法所得", "警告"]
-        .iter()
-        .any(|w| t.contains(w))
+    [
+        "罚款",
+        "拘留",
+        "吊销",
+        "责令停产停业",
+        "没收违法所得",
+        "警告",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
         && ["处", "给予", "予以", "并处"].iter().any(|w| t.contains(w))
 }
 
@@ -58,13 +73,18 @@ fn imposer(t: &str) -> Option<String> {
     while i < c.len() {
         if c[i] == '由' {
             let rest: String = c[i + 1..(i + 32).min(c.len())].iter().collect();
-            for end_word in ["责令", "处", "给予", "予以", "依照", "没收", "吊销", "按照"] {
+            for end_word in ["责令", "处", "给予", "予以", "依照", "没收", "吊销", "按照"]
+            {
                 if let Some(j) = rest.find(end_word) {
                     let who = rest[..j].trim_end_matches(['依', '法']).trim();
                     let n = who.chars().count();
                     if (2..=30).contains(&n)
                         && !who.contains(['，', '。', '；'])
-                        && (who.contains("部门") || who.contains("机关") || who.contains("机构") || who.contains("政府") || who.contains("局"))
+                        && (who.contains("部门")
+                            || who.contains("机关")
+                            || who.contains("机构")
+                            || who.contains("政府")
+                            || who.contains("局"))
                     {
                         return Some(who.to_string());
                     }
@@ -77,6 +97,24 @@ fn imposer(t: &str) -> Option<String> {
 }
 
 fn clip(s: &str, n: usize) -> String {
+    // One paragraph: list items joined, the article's own label dropped.
+    let s = s.replace(['\n', '\r'], "");
+    let s = match s.trim_start().strip_prefix('第') {
+        Some(rest) if rest.find('条').is_some_and(|i| i <= 15) => {
+            let i = rest.find('条').unwrap_or(0);
+            let label = &rest[..i];
+            if label
+                .chars()
+                .all(|c| emkg_ingest::numerals::is_chinese_numeral_char(c) || c.is_ascii_digit())
+            {
+                rest[i + '条'.len_utf8()..].trim_start().to_string()
+            } else {
+                s.clone()
+            }
+        }
+        _ => s.clone(),
+    };
+    let s = s.as_str();
     if s.chars().count() <= n {
         return s.to_string();
     }
@@ -94,6 +132,97 @@ struct Provision {
     citation: String,
     clause: String,
     text: String,
+    score: f32,
+}
+
+/// The topic's concepts: each of its words (a word inside a longer one
+/// counts once, as the longer) with the statutory terms it stands for
+/// (无证 → 未取得, 持证上岗 …). A concept is found where any variant is.
+fn concepts(topic: &str) -> Vec<Vec<String>> {
+    let mut words: Vec<String> = clauses::terms(topic)
+        .into_iter()
+        .filter(|t| topic.contains(t.as_str()))
+        .collect();
+    // A domain term the tokenizer splits (危险 化学品) is one concept.
+    for w in emkg_ontology::lexicon::DOMAIN_WORDS {
+        if topic.contains(w) && !words.iter().any(|x| x == w) {
+            words.push(w.to_string());
+        }
+    }
+    words
+        .iter()
+        .filter(|w| !words.iter().any(|o| o != *w && o.contains(w.as_str())))
+        .map(|w| {
+            let mut v = vec![w.clone()];
+            for x in emkg_ontology::lexicon::expansions(w) {
+                v.push(x.to_string());
+            }
+            v
+        })
+        .collect()
+}
+
+fn found(concept: &[String], text: &str) -> bool {
+    concept.iter().any(|v| text.contains(v.as_str()))
+}
+
+/// Each concept's weight: equal. (Weighting by rarity among the
+/// candidates let a rare party word — 物业 — outweigh the act itself —
+/// 无证 电焊 — and dropped the provisions about the act.)
+fn concept_weights(concepts: &[Vec<String>]) -> Vec<f32> {
+    vec![1.0; concepts.len()]
+}
+
+/// The regulated subject a topic names by its statutory term (危险化学品,
+/// 特种设备, 安全生产, 突发事件): a provision that does not speak of it is
+/// not about the topic, however many of its other words it shares.
+fn is_subject(concept: &[String]) -> bool {
+    concept.iter().any(|v| {
+        v.chars().count() >= 4 && emkg_ontology::lexicon::DOMAIN_WORDS.contains(&v.as_str())
+    })
+}
+
+/// Share of the topic's weight a text contains (none without the topic's
+/// regulated subject, when it names one).
+fn relevance(concepts: &[Vec<String>], weights: &[f32], text: &str) -> f32 {
+    let total: f32 = weights.iter().sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let subjects: Vec<&Vec<String>> = concepts.iter().filter(|c| is_subject(c)).collect();
+    if !subjects.is_empty() && !subjects.iter().any(|c| found(c, text)) {
+        return 0.0;
+    }
+    concepts
+        .iter()
+        .zip(weights)
+        .filter(|(c, _)| found(c, text))
+        .map(|(_, w)| *w)
+        .sum::<f32>()
+        / total
+}
+
+/// Keeps the provisions that speak to the topic nearly as well as the best
+/// one (and at all), best first, at most `max` and at most
+/// [`PER_DOCUMENT`] from one instrument (a memo surveys the law, not one
+/// rule's every article).
+fn keep_relevant(mut v: Vec<Provision>, max: usize) -> Vec<Provision> {
+    let best = v.iter().map(|p| p.score).fold(0.0f32, f32::max);
+    v.retain(|p| p.score >= (best * KEEP_SHARE).max(MIN_RELEVANCE));
+    // Stable: equal scores keep retrieval order.
+    v.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out: Vec<Provision> = Vec::new();
+    for p in v {
+        let doc = p.unit.split('#').next().unwrap_or("");
+        let same = out
+            .iter()
+            .filter(|o| o.unit.split('#').next() == Some(doc))
+            .count();
+        if same < PER_DOCUMENT && out.len() < max {
+            out.push(p);
+        }
+    }
+    out
 }
 
 impl Engine {
@@ -105,7 +234,11 @@ impl Engine {
         generator: Option<&mut dyn Generator>,
     ) -> Result<Draft> {
         let topic = topic.trim();
-        if topic.is_empty() || !topic.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        if topic.is_empty()
+            || !topic
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        {
             return Err(EngineError::BadQuery(
                 "请用中文写明备忘录的主题或情形（例如：物业企业无证电焊作业）".into(),
             ));
@@ -170,13 +303,32 @@ impl Engine {
             Source::new("备忘录主题", topic),
             Source::new("日期", draft.date.clone()),
         ];
-        if legal.is_empty() || cover < REFUSE_COVERAGE {
+        // Covered: the provisions speak to most of the topic's weight (a
+        // longer word weighs more), not only to its generic words.
+        let all = concepts(topic);
+        let weight = |c: &Vec<String>| (c[0].chars().count() as f32).min(4.0);
+        let total: f32 = all.iter().map(weight).sum();
+        let spoken: f32 = all
+            .iter()
+            .filter(|c| {
+                legal
+                    .iter()
+                    .any(|h| found(c, &format!("{} {}", h.chunk.heading, h.chunk.text)))
+            })
+            .map(weight)
+            .sum();
+        let concept_share = if total > 0.0 { spoken / total } else { 0.0 };
+        if legal.is_empty() || cover < REFUSE_COVERAGE || concept_share < TOPIC_SHARE {
             draft.preamble = Some(format!(
                 "经检索，本库已导入的法律法规中没有与“{topic}”直接相关的条文（与主题的相关程度不足），本备忘录不列适用条文和罚则。请补充导入相关法规后重新生成，或由法制人员人工检索。"
             ));
-            draft.missing.push(format!("与“{topic}”相关的法律法规（库中未覆盖）"));
+            draft
+                .missing
+                .push(format!("与“{topic}”相关的法律法规（库中未覆盖）"));
             draft.notes.push(format!(
-                "主题覆盖度{:.0}%，低于{:.0}%",
+                "主题词覆盖度{:.0}%（要求{:.0}%），检索覆盖度{:.0}%（要求{:.0}%）",
+                concept_share * 100.0,
+                TOPIC_SHARE * 100.0,
                 cover * 100.0,
                 REFUSE_COVERAGE * 100.0
             ));
@@ -184,57 +336,78 @@ impl Engine {
             return Ok(draft);
         }
 
-        // Each hit's answering clause, and which kind of provision it is.
+        // Each hit's answering clause, and which kind of provision it is,
+        // scored by how much of the topic it speaks to.
+        let pool: Vec<String> = legal
+            .iter()
+            .map(|h| format!("{} {}", h.chunk.heading, h.chunk.text))
+            .collect();
+        // Concepts no candidate speaks of are reported, not scored: the
+        // memo lists what the law says of the rest and says what it lacks.
+        let (concepts, uncovered): (Vec<Vec<String>>, Vec<Vec<String>>) = concepts(topic)
+            .into_iter()
+            .partition(|c| pool.iter().any(|t| found(c, t)));
+        let weights = concept_weights(&concepts);
         let picked = clauses::select(topic, &legal, 1);
         let mut duties: Vec<Provision> = Vec::new();
         let mut penalties: Vec<Provision> = Vec::new();
         for c in &picked {
             let h = &legal[c.hit];
-            // A provision that shares no term with the topic is not about it.
-            if clauses::coverage(&terms, &format!("{} {}", h.chunk.heading, h.chunk.text)) <= 0.0 {
-                continue;
-            }
-            let unit = article_id(&h.chunk.unit_id);
             let p = Provision {
                 citation: cite::citation(&self.catalog, &h.chunk.unit_id),
-                unit,
+                unit: article_id(&h.chunk.unit_id),
                 clause: c.text.clone(),
                 text: h.chunk.text.clone(),
+                score: relevance(&concepts, &weights, &pool[c.hit]),
             };
-            if is_penalty_text(&h.chunk.text) {
-                if penalties.len() < MAX_PENALTIES
-                    && !penalties.iter().any(|x| x.unit == p.unit)
-                {
-                    penalties.push(p);
+            let list = if is_penalty_text(&h.chunk.text) {
+                &mut penalties
+            } else if is_duty_text(&c.text) {
+                &mut duties
+            } else {
+                continue;
+            };
+            if !list.iter().any(|x| x.unit == p.unit) {
+                list.push(p);
+            }
+        }
+        let duties = keep_relevant(duties, MAX_DUTIES);
+        // The penalties that sanction the duties kept (graph links): as
+        // relevant as the duty they sanction, even when their own wording
+        // shares little with the topic.
+        for d in &duties {
+            let rel = facts::related(self, std::slice::from_ref(&d.unit));
+            for f in &rel.penalties {
+                if f.unit_id == d.unit {
+                    continue;
                 }
-            } else if is_duty_text(&c.text) && duties.len() < MAX_DUTIES
-                && !duties.iter().any(|x| x.unit == p.unit)
-            {
-                duties.push(p);
+                let Some(doc) = f.unit_id.split('#').next() else {
+                    continue;
+                };
+                let Ok(stored) = self.document(doc) else {
+                    continue;
+                };
+                let Some(u) = stored.units.iter().find(|u| u.id == f.unit_id) else {
+                    continue;
+                };
+                if !is_penalty_text(&u.text) {
+                    continue;
+                }
+                let own = relevance(&concepts, &weights, &u.text);
+                let score = own.max(d.score * 0.9);
+                match penalties.iter_mut().find(|x| x.unit == f.unit_id) {
+                    Some(x) => x.score = x.score.max(score),
+                    None => penalties.push(Provision {
+                        unit: f.unit_id.clone(),
+                        citation: cite::citation(&self.catalog, &f.unit_id),
+                        clause: u.text.clone(),
+                        text: u.text.clone(),
+                        score,
+                    }),
+                }
             }
         }
-        // The penalties that sanction the duties found (graph links), so a
-        // duty's penalty is listed even when retrieval missed it.
-        let rel = facts::related(self, &duties.iter().map(|d| d.unit.clone()).collect::<Vec<_>>());
-        for f in &rel.penalties {
-            if penalties.len() >= MAX_PENALTIES || penalties.iter().any(|x| x.unit == f.unit_id) {
-                continue;
-            }
-            let Some(doc) = f.unit_id.split('#').next() else { continue };
-            let Ok(d) = self.document(doc) else { continue };
-            let Some(u) = d.units.iter().find(|u| u.id == f.unit_id) else {
-                continue;
-            };
-            if !is_penalty_text(&u.text) {
-                continue;
-            }
-            penalties.push(Provision {
-                unit: f.unit_id.clone(),
-                citation: cite::citation(&self.catalog, &f.unit_id),
-                clause: u.text.clone(),
-                text: u.text.clone(),
-            });
-        }
+        let penalties = keep_relevant(penalties, MAX_PENALTIES);
 
         // 一、适用规定
         let mut parts = Vec::new();
@@ -365,7 +538,7 @@ impl Engine {
                 continue;
             }
             let full = format!("{} {}", h.chunk.doc_title, h.chunk.text);
-            if clauses::coverage(&terms, &full) < CASE_COVERAGE {
+            if relevance(&all, &vec![1.0; all.len()], &full) < CASE_COVERAGE {
                 continue;
             }
             seen_docs.push(h.chunk.doc_id.clone());
@@ -383,8 +556,30 @@ impl Engine {
             items: case_items,
         });
         draft.parts = parts;
+        // The topic's words no listed provision speaks of.
+        let listed: String = duties
+            .iter()
+            .chain(&penalties)
+            .map(|p| p.text.as_str())
+            .collect();
+        let uncovered: Vec<&Vec<String>> = uncovered
+            .iter()
+            .chain(concepts.iter().filter(|c| !found(c, &listed)))
+            .collect();
+        let lacks = if uncovered.is_empty() {
+            String::new()
+        } else {
+            let words: Vec<String> = uncovered.iter().map(|c| format!("“{}”", c[0])).collect();
+            draft
+                .missing
+                .push(format!("专门针对{}的规定（库中未收录）", words.join("")));
+            format!(
+                "库中条文未专门涉及{}，以下所列为可适用的一般规定。",
+                words.join("、")
+            )
+        };
         draft.preamble = Some(format!(
-            "经检索本库已导入的法律法规、规章和案例，现将与“{topic}”有关的适用规定、法律责任、执法要点和类似案例整理如下。"
+            "经检索本库已导入的法律法规、规章和案例，现将与“{topic}”有关的适用规定、法律责任、执法要点和类似案例整理如下。{lacks}"
         ));
 
         // The one paragraph a model may write: a summary of the above.
@@ -437,7 +632,11 @@ impl Engine {
                     .into_iter()
                     .filter(|s| !bad.iter().any(|b| s.contains(b.as_str())))
                     .collect();
-                item.text = if kept.is_empty() { PENDING.into() } else { kept };
+                item.text = if kept.is_empty() {
+                    PENDING.into()
+                } else {
+                    kept
+                };
             }
             draft.citations.retain(|c| c.verified);
         }
@@ -455,7 +654,9 @@ mod tests {
             "违反本法规定，由应急管理部门责令限期改正，处十万元以下的罚款"
         ));
         assert!(!is_penalty_text("生产经营单位应当建立安全生产责任制"));
-        assert!(is_duty_text("特种作业人员必须按照国家有关规定经专门的安全作业培训"));
+        assert!(is_duty_text(
+            "特种作业人员必须按照国家有关规定经专门的安全作业培训"
+        ));
     }
 
     #[test]

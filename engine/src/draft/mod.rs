@@ -112,13 +112,20 @@ impl Draft {
     pub fn lines(&self) -> Vec<Line> {
         let mut out = vec![Line::Title(self.title.clone())];
         if !self.addressees.is_empty() {
-            out.push(Line::Addressees(format!("{}：", self.addressees.join("、"))));
+            out.push(Line::Addressees(format!(
+                "{}：",
+                self.addressees.join("、")
+            )));
         }
         if let Some(p) = &self.preamble {
             out.push(Line::Body(p.clone()));
         }
         for (i, part) in self.parts.iter().enumerate() {
-            out.push(Line::Heading1(format!("{}、{}", part_number(i), part.heading)));
+            out.push(Line::Heading1(format!(
+                "{}、{}",
+                part_number(i),
+                part.heading
+            )));
             let mut n = 0;
             for item in &part.items {
                 match &item.heading {
@@ -135,6 +142,26 @@ impl Draft {
         }
         out.push(Line::Signature(self.issuer.clone()));
         out.push(Line::Date(self.date.clone()));
+        // A paragraph is one line in every format.
+        let one = |s: &mut String| {
+            if s.contains(['\n', '\r']) {
+                *s = s.replace(['\n', '\r'], "");
+            }
+        };
+        for l in &mut out {
+            match l {
+                Line::Heading2(h, t) => {
+                    one(h);
+                    one(t);
+                }
+                Line::Title(t)
+                | Line::Addressees(t)
+                | Line::Body(t)
+                | Line::Heading1(t)
+                | Line::Signature(t)
+                | Line::Date(t) => one(t),
+            }
+        }
         out
     }
 
@@ -277,7 +304,10 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(chinese_date("2026-11-30").as_deref(), Some("2026年11月30日"));
+        assert_eq!(
+            chinese_date("2026-11-30").as_deref(),
+            Some("2026年11月30日")
+        );
         assert_eq!(chinese_date("2026-13-01"), None);
         assert_eq!(chinese_date("昨天"), None);
     }

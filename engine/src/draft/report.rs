@@ -136,8 +136,26 @@ fn slot_label(slot: &str) -> &'static str {
 
 /// Words of a sentence that describes the scene.
 const SCENE_WORDS: &[&str] = &[
-    "现场", "过火", "面积", "浓烟", "明火", "坍塌", "倒塌", "垮塌", "泄漏", "烧毁", "损毁", "塌方",
-    "积水", "冲毁", "起火点", "火势", "着火", "爆炸声", "受损", "损坏",
+    "现场",
+    "过火",
+    "面积",
+    "浓烟",
+    "明火",
+    "坍塌",
+    "倒塌",
+    "垮塌",
+    "泄漏",
+    "烧毁",
+    "损毁",
+    "塌方",
+    "积水",
+    "冲毁",
+    "起火点",
+    "火势",
+    "着火",
+    "爆炸声",
+    "受损",
+    "损坏",
 ];
 
 /// The body of an incident text: no headings, comments, bare timestamp lines.
@@ -156,9 +174,8 @@ fn body_sentences(text: &str) -> Vec<String> {
         }
         if t.is_empty()
             || t.starts_with('#')
-            || t.chars().all(|c| {
-                c.is_ascii_digit() || " -:/年月日时分秒".contains(c) || c.is_whitespace()
-            })
+            || t.chars()
+                .all(|c| c.is_ascii_digit() || " -:/年月日时分秒".contains(c) || c.is_whitespace())
         {
             continue;
         }
@@ -345,7 +362,12 @@ fn merge(prev: &Incident, new: &Incident) -> Incident {
 }
 
 /// What changed between two reports, one sentence per fact.
-fn changes(prev: &Incident, now: &Incident, prev_grade: Option<&str>, grade: Option<&str>) -> Vec<String> {
+fn changes(
+    prev: &Incident,
+    now: &Incident,
+    prev_grade: Option<&str>,
+    grade: Option<&str>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let counts = [
         ("死亡人数", &prev.deaths, &now.deaths),
@@ -392,7 +414,10 @@ fn changes(prev: &Incident, now: &Incident, prev_grade: Option<&str>, grade: Opt
     }
     for m in &now.measures {
         if !prev.measures.iter().any(|p| p.value == m.value) {
-            out.push(format!("新采取的措施：{}。", m.value.trim_end_matches('。')));
+            out.push(format!(
+                "新采取的措施：{}。",
+                m.value.trim_end_matches('。')
+            ));
         }
     }
     match (prev_grade, grade) {
@@ -502,15 +527,18 @@ impl Engine {
             .map(|u| cite::citation(&self.catalog, u));
 
         // Slots.
-        let body = input_text.as_deref().map(body_sentences).unwrap_or_default();
+        let body = input_text
+            .as_deref()
+            .map(body_sentences)
+            .unwrap_or_default();
         let previous_body = req
             .previous
             .as_ref()
             .and_then(|p| p.input_text.as_deref())
             .map(body_sentences)
             .unwrap_or_default();
-        let course_extractive = take_sentences(&body, 400)
-            .or_else(|| take_sentences(&previous_body, 400));
+        let course_extractive =
+            take_sentences(&body, 400).or_else(|| take_sentences(&previous_body, 400));
         let scene = take_sentences(
             &body
                 .iter()
@@ -522,7 +550,10 @@ impl Engine {
         let mut slots: BTreeMap<&str, Option<String>> = BTreeMap::new();
         let val = |f: &Option<emkg_ingest::incident::Field>| f.as_ref().map(|x| x.value.clone());
         slots.insert("unit", val(&inc.unit));
-        slots.insert("unit_or_place", val(&inc.unit).or_else(|| val(&inc.location)));
+        slots.insert(
+            "unit_or_place",
+            val(&inc.unit).or_else(|| val(&inc.location)),
+        );
         slots.insert(
             "time",
             inc.time.as_ref().map(|t| {
@@ -534,7 +565,10 @@ impl Engine {
             }),
         );
         slots.insert("location", val(&inc.location));
-        slots.insert("event_type", inc.event_type.as_ref().map(|e| e.value.clone()));
+        slots.insert(
+            "event_type",
+            inc.event_type.as_ref().map(|e| e.value.clone()),
+        );
         slots.insert("scene", scene);
         slots.insert("course", course_extractive.clone());
         for (k, c) in [
@@ -690,7 +724,10 @@ impl Engine {
             }
             sources.push(Source::new("上次报告", p.plain_text()));
         }
-        sources.push(Source::new("报告模板", emkg_ontology::templates::INCIDENT_REPORTS));
+        sources.push(Source::new(
+            "报告模板",
+            emkg_ontology::templates::INCIDENT_REPORTS,
+        ));
         sources.push(Source::new("成文日期", date.clone()));
         if let Some(i) = &req.issuer {
             sources.push(Source::new("报告单位", i.clone()));
@@ -752,7 +789,14 @@ impl Engine {
             let prev = req.previous.as_ref();
             let ch = prev
                 .and_then(|p| p.incident.as_ref())
-                .map(|pi| changes(pi, inc, prev.and_then(|p| p.grade.as_deref()), a.grade.level.as_deref()))
+                .map(|pi| {
+                    changes(
+                        pi,
+                        inc,
+                        prev.and_then(|p| p.grade.as_deref()),
+                        a.grade.level.as_deref(),
+                    )
+                })
                 .unwrap_or_default();
             parts.push(Part {
                 heading: t.followup.changes_heading.clone(),
@@ -791,13 +835,12 @@ impl Engine {
         }
 
         // Title, addressees, preamble.
-        let kind_name = if a.regime.id == emkg_ontology::regimes::WORK_SAFETY
-            || form.basis.is_some()
-        {
-            "事故信息"
-        } else {
-            "突发事件信息"
-        };
+        let kind_name =
+            if a.regime.id == emkg_ontology::regimes::WORK_SAFETY || form.basis.is_some() {
+                "事故信息"
+            } else {
+                "突发事件信息"
+            };
         let event = inc
             .event_type
             .as_ref()
@@ -865,9 +908,8 @@ impl Engine {
             citations: Vec::new(),
             notes,
             incident: Some(inc.clone()),
-            input_text: input_text.or_else(|| {
-                req.previous.as_ref().and_then(|p| p.input_text.clone())
-            }),
+            input_text: input_text
+                .or_else(|| req.previous.as_ref().and_then(|p| p.input_text.clone())),
             grade: a.grade.level.clone(),
         };
         self.check_draft(&mut draft, sources, &t.pending);
@@ -1000,14 +1042,18 @@ mod tests {
 
     #[test]
     fn body_skips_headings_comments_and_timestamps() {
-        let b = body_sentences("# 标题\n\n<!-- 来源 -->\n\n2014-04-07 03:45:00\n某地发生火灾。现场浓烟滚滚。\n");
+        let b = body_sentences(
+            "# 标题\n\n<!-- 来源 -->\n\n2014-04-07 03:45:00\n某地发生火灾。现场浓烟滚滚。\n",
+        );
         assert_eq!(b, vec!["某地发生火灾。", "现场浓烟滚滚。"]);
     }
 
     #[test]
     fn present_names() {
         assert_eq!(
-            present_name("县级以上人民政府安全生产监督管理部门（现为县级以上人民政府应急管理部门）"),
+            present_name(
+                "县级以上人民政府安全生产监督管理部门（现为县级以上人民政府应急管理部门）"
+            ),
             "县级以上人民政府应急管理部门"
         );
     }
