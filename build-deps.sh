@@ -17,3 +17,16 @@ ensure_build_deps() {
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 }
+
+# Sourced by test.sh only: LibreOffice, which the test of drafted .docx
+# documents converts them with. When it cannot be installed (offline, no
+# apt), that test reports itself skipped.
+ensure_test_deps() {
+  command -v soffice >/dev/null 2>&1 && return 0
+  command -v dpkg >/dev/null 2>&1 || return 0
+  echo "安装 LibreOffice（测试 .docx 用）/ installing LibreOffice for the .docx test" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui; } \
+    || echo "LibreOffice 未能安装，相关测试将跳过 / LibreOffice unavailable: its test will be skipped" >&2
+}

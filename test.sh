@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . ./build-deps.sh
 ensure_build_deps
+ensure_test_deps
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The model tests run on the real packaged weights (pinned and verified;

@@ -1073,3 +1073,256 @@ fn assessment_evals_print_their_figures() {
     ]);
     assert!(out.contains("p95"), "{out}");
 }
+
+/// LibreOffice's binary, if installed (`soffice` or `libreoffice`).
+fn soffice() -> Option<PathBuf> {
+    ["soffice", "libreoffice"].iter().find_map(|name| {
+        std::env::var_os("PATH")?
+            .to_str()?
+            .split(':')
+            .map(|d| Path::new(d).join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// The lines of a Markdown draft as plain text (headings and bold marks
+/// dropped, the closing comment left out).
+fn markdown_lines(md: &str) -> Vec<String> {
+    md.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("<!--"))
+        .map(|l| {
+            l.trim_start_matches("## ")
+                .trim_start_matches("# ")
+                .replace("**", "")
+        })
+        .collect()
+}
+
+#[test]
+fn report_memo_and_tasks_cli_and_http() {
+    let Some((tmp, d)) = assessment_data() else {
+        skip(
+            "report_memo_and_tasks_cli_and_http",
+            "../shared/corpus not present",
+        );
+        return;
+    };
+    let out = tmp.path();
+    let text = "2024年5月8日10时许，某区某化工有限公司3号车间发生爆炸事故，造成2人死亡、3人受伤。公司已启动应急预案，组织人员疏散。";
+    let common = ["--data", d.as_str(), "--date", "2026-11-30"];
+    // JSON: the draft with missing, removed and citations.
+    let mut args = vec![
+        "report",
+        "draft",
+        text,
+        "--format",
+        "json",
+        "--issuer",
+        "某区应急管理局",
+    ];
+    args.extend(common);
+    let v = json(&args);
+    assert_eq!(v["kind"], "initial");
+    assert_eq!(v["grade"], "一般事故");
+    assert!(v["title"].as_str().unwrap().contains("初报"));
+    assert!(v["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m == "初步估计的直接经济损失"));
+    assert!(v["removed"].as_array().unwrap().is_empty());
+    let cites = v["citations"].as_array().unwrap();
+    assert!(
+        !cites.is_empty() && cites.iter().all(|c| c["verified"] == true),
+        "{cites:?}"
+    );
+    assert!(v["markdown"]
+        .as_str()
+        .unwrap()
+        .contains("## 一、事故发生单位概况"));
+    let first = out.join("first.json");
+    std::fs::write(&first, serde_json::to_string(&v).unwrap()).unwrap();
+
+    // Markdown and .docx of the same draft; LibreOffice reads the .docx
+    // back as the Markdown's text.
+    let md_path = out.join("r.md");
+    let docx_path = out.join("r.docx");
+    for (fmt, p) in [("md", &md_path), ("docx", &docx_path)] {
+        let p = p.display().to_string();
+        let mut args = vec![
+            "report",
+            "draft",
+            text,
+            "--format",
+            fmt,
+            "-o",
+            p.as_str(),
+            "--issuer",
+            "某区应急管理局",
+        ];
+        args.extend(common);
+        run_ok(&args);
+    }
+    let md = std::fs::read_to_string(&md_path).unwrap();
+    assert_eq!(md, v["markdown"].as_str().unwrap());
+    let bytes = std::fs::read(&docx_path).unwrap();
+    assert!(bytes.starts_with(b"PK"), "a .docx is a zip");
+    match soffice() {
+        None => skip(
+            "report_memo_and_tasks_cli_and_http (LibreOffice part)",
+            "LibreOffice (soffice) not installed",
+        ),
+        Some(lo) => {
+            let profile = out.join("lo-profile");
+            let status = std::process::Command::new(lo)
+                .arg(format!(
+                    "-env:UserInstallation=file://{}",
+                    profile.display()
+                ))
+                .args([
+                    "--headless",
+                    "--convert-to",
+                    "txt:Text (encoded):UTF8",
+                    "--outdir",
+                ])
+                .arg(out)
+                .arg(&docx_path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .status()
+                .unwrap();
+            assert!(status.success(), "LibreOffice failed to convert");
+            let txt = std::fs::read_to_string(out.join("r.txt")).unwrap();
+            let txt = txt.trim_start_matches('\u{feff}');
+            let lo_lines: Vec<String> = txt
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect();
+            assert_eq!(lo_lines, markdown_lines(&md));
+        }
+    }
+    // docx needs a file.
+    let mut args = vec!["report", "draft", text, "--format", "docx"];
+    args.extend(common);
+    let o = run(&args);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("-o"));
+
+    // A 续报 from the first report's JSON.
+    let first_s = first.display().to_string();
+    let mut args = vec![
+        "report",
+        "draft",
+        "截至5月8日18时，事故已造成4人死亡。",
+        "--followup",
+        first_s.as_str(),
+        "--format",
+        "json",
+    ];
+    args.extend(common);
+    let f = json(&args);
+    assert_eq!(f["kind"], "followup");
+    let changes = f["parts"][0]["items"].to_string();
+    assert!(changes.contains("死亡人数：由2人变更为4人"), "{changes}");
+    // A file that is no report is refused in Chinese.
+    let bad = out.join("bad.json");
+    std::fs::write(&bad, "{\"x\":1}").unwrap();
+    let bad_s = bad.display().to_string();
+    let mut args = vec!["report", "draft", "某厂火灾", "--followup", bad_s.as_str()];
+    args.extend(common);
+    let o = run(&args);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("不是 emkg report draft"));
+
+    // A memo, and the work-plan view.
+    let mut args = vec!["memo", "物业企业无证电焊作业", "--format", "json"];
+    args.extend(common);
+    let m = json(&args);
+    assert_eq!(m["kind"], "memo");
+    let mc = m["citations"].as_array().unwrap();
+    assert!(
+        mc.len() >= 2 && mc.iter().all(|c| c["verified"] == true),
+        "{mc:?}"
+    );
+    let t = json(&["tasks", "协调科", "--data", &d, "--json"]);
+    assert!(t["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["task"] == "健全安全生产责任体系"));
+    let plain = run_ok(&["tasks", "协调科", "--data", &d]);
+    assert!(
+        plain.contains("健全安全生产责任体系") && plain.contains("时限："),
+        "{plain}"
+    );
+
+    // HTTP: the same engine functions.
+    let s = serve(Path::new(&d));
+    let body = serde_json::json!({"text": text, "date": "2026-11-30", "issuer": "某区应急管理局"});
+    let (st, b) = post_json(&format!("{}/v1/reports/draft", s.base), &body.to_string());
+    assert_eq!(st, 200, "{b}");
+    let h: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(h["markdown"], v["markdown"], "HTTP and CLI drafts agree");
+    let mut docx_body = body.clone();
+    docx_body["format"] = "docx".into();
+    let (st, head, b) = request(
+        "POST",
+        &format!("{}/v1/reports/draft", s.base),
+        &[("Content-Type", "application/json")],
+        docx_body.to_string().as_bytes(),
+    );
+    assert_eq!(st, 200);
+    assert!(head.contains("wordprocessingml.document"), "{head}");
+    assert!(b.starts_with("PK"));
+    let prev = serde_json::json!({"text": "截至5月8日18时，事故已造成4人死亡。", "previous": v, "model": false});
+    let (st, b) = post_json(&format!("{}/v1/reports/draft", s.base), &prev.to_string());
+    assert_eq!(st, 200, "{b}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&b).unwrap()["kind"],
+        "followup"
+    );
+    let (st, b) = post_json(
+        &format!("{}/v1/memos", s.base),
+        r#"{"topic":"足球比赛越位规则","format":"md"}"#,
+    );
+    assert_eq!(st, 200, "{b}");
+    assert!(b.contains("没有与“足球比赛越位规则”直接相关的条文"), "{b}");
+    let (st, b) = get(&format!(
+        "{}/v1/departments/{}/tasks",
+        s.base,
+        percent("减灾科")
+    ));
+    assert_eq!(st, 200, "{b}");
+    assert!(b.contains("汛期和台风防御"), "{b}");
+    for (path, bad, want) in [
+        ("/v1/reports/draft", "{}", "text"),
+        (
+            "/v1/reports/draft",
+            r#"{"text":"某厂火灾","previous":{"x":1}}"#,
+            "previous",
+        ),
+        (
+            "/v1/reports/draft",
+            r#"{"text":"某厂火灾","date":"昨天"}"#,
+            "成文日期",
+        ),
+        (
+            "/v1/reports/draft",
+            r#"{"text":"某厂火灾","format":"pdf"}"#,
+            "format",
+        ),
+        ("/v1/memos", r#"{"topic":""}"#, "主题"),
+        ("/v1/memos", "not json", "JSON"),
+    ] {
+        let (st, b) = post_json(&format!("{}{path}", s.base), bad);
+        assert_eq!(st, 400, "{path} {bad}: {b}");
+        let e: Value = serde_json::from_str(&b).unwrap();
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains(want),
+            "{b}"
+        );
+    }
+}
