@@ -639,3 +639,32 @@ fn dev_incident_drafts_with_the_1_5b_narrative_state_only_their_facts() {
     eprintln!("1.5B narratives: {written}/20 written, {struck} sentences struck by the fact check");
     assert!(written > 0, "the model wrote no narrative at all");
 }
+
+#[test]
+fn a_memo_summary_from_the_model_keeps_only_what_the_provisions_state() {
+    let e = need!("a_memo_summary_from_the_model_keeps_only_what_the_provisions_state");
+    let mut g = Scripted(
+        "进行电焊作业的人员必须持证上岗（《中华人民共和国消防法》第二十一条）。违者最高可处50万元罚款。无证作业的由公安部第九百条处理（《中华人民共和国消防法》第九百条）。"
+            .into(),
+    );
+    let d = e
+        .draft_memo("物业企业无证电焊作业", DATE, Some(&mut g))
+        .unwrap();
+    let summary = &d.parts[0];
+    assert_eq!(summary.heading, "摘要");
+    let text = &summary.items[0].text;
+    assert!(text.contains("必须持证上岗"), "{text}");
+    assert!(!text.contains("50万元"), "an invented amount stays: {text}");
+    assert!(
+        !text.contains("第九百条"),
+        "an unverifiable citation stays: {text}"
+    );
+    assert!(
+        d.removed.iter().any(|r| r.item == "50万元"),
+        "{:?}",
+        d.removed
+    );
+    for c in &d.citations {
+        assert!(c.verified, "{}: {:?}", c.citation, c.problem);
+    }
+}

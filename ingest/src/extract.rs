@@ -337,8 +337,9 @@ fn money_at(chars: &[char], i: usize) -> Option<(f64, usize)> {
 /// Version of the fact extraction. Stored documents carry the facts of the
 /// version that parsed them; a data directory written by an older version
 /// has its facts re-extracted (and its graph rebuilt) at the next write-open.
-// 3: penalty words named by a procedure or a condition are no penalty.
-pub const VERSION: u32 = 3;
+// 3–4: penalty words named by a procedure, a condition, a list of kinds
+// or an appeal are no penalty.
+pub const VERSION: u32 = 4;
 
 /// Extracts all facts of `doc`.
 pub fn extract(doc: &Document) -> Facts {
@@ -731,6 +732,21 @@ fn penalties(doc: &Document, seg: &Segment<'_>, out: &mut Vec<Penalty>) {
             .to_string();
         subject_of(&head)
     };
+    let is_item = seg.unit.item.is_some();
+    if is_item {
+        let lead = seg
+            .unit
+            .article
+            .and_then(|a| {
+                doc.articles()
+                    .find(|u| u.article == Some(a) && u.article_suffix == seg.unit.article_suffix)
+            })
+            .map(|u| u.text.lines().next().unwrap_or("").to_string())
+            .unwrap_or_default();
+        if lists_penalties_as_things(&lead) {
+            return;
+        }
+    }
     // Fines: each 罚款 with its 处… phrase.
     let mut from = 0;
     while let Some(p) = find(c, "罚款", from) {
@@ -798,7 +814,7 @@ fn penalties(doc: &Document, seg: &Segment<'_>, out: &mut Vec<Penalty>) {
 /// (不及时吊销许可证的; 依法应当没收的财物), a request (请求没收, 提请撤销缓刑),
 /// or a wrong one undone (没收…错误的，应当返还).
 fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
-    const BEFORE: [&str; 9] = [
+    const BEFORE: [&str; 11] = [
         "不应当予以",
         "应当予以",
         "依法应当",
@@ -808,6 +824,8 @@ fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
         "请求",
         "提请",
         "作出",
+        "收缴",
+        "采取",
     ];
     const AFTER: [&str; 5] = ["错误", "的行政处罚", "的处罚决定", "决定前", "的决定"];
     let before: String = c[start.saturating_sub(8)..start].iter().collect();
@@ -823,6 +841,10 @@ fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
     {
         return false;
     }
+    // 被吊销执业资格的…: a penalty suffered before, now a condition.
+    if before.ends_with('被') || before.ends_with("被依法") {
+        return false;
+    }
     // What follows, to the end of the sentence: the words listed as the
     // object of a procedure.
     let stop = c[end..]
@@ -832,9 +854,26 @@ fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
     let after: String = c[end..stop].iter().collect();
     let near: String = c[end..(end + 8).min(stop)].iter().collect();
     !(AFTER.iter().any(|w| near.contains(w))
-        || after.contains("行政处罚的")
-        || after.contains("备案")
-        || after.contains("听证"))
+        || [
+            "行政处罚的",
+            "备案",
+            "听证",
+            "不服",
+            "强制措施",
+            "上缴",
+            "国库",
+        ]
+        .iter()
+        .any(|w| after.contains(w)))
+}
+
+/// An article whose items list penalties as things — the kinds of
+/// penalty, the decisions that need a hearing, what may be appealed — and
+/// not as sanctions of a violation.
+fn lists_penalties_as_things(lead: &str) -> bool {
+    ["种类", "听证", "诉讼", "复议", "下列行政处罚决定"]
+        .iter()
+        .any(|w| lead.contains(w))
 }
 
 /// `对X处` → X, the party penalised.
@@ -1251,13 +1290,20 @@ mod tests {
             "第一条 向外国请求没收、返还违法所得及其他涉案财物的，请求书应当载明下列事项。",
             "第一条 社区矫正对象违反监督管理规定的，依法提请撤销缓刑。",
             "第一条 发现取得经营许可的港口经营人不再具备法定许可条件而不及时吊销许可证的，依法给予处分。",
+            "第一条 治安管理处罚的种类分为：\n\n（一）警告；\n\n（二）罚款；\n\n（三）行政拘留；\n\n（四）吊销公安机关发放的许可证件。",
+            "第一条 人民法院受理公民提起的下列诉讼：\n\n（一）对行政拘留、暂扣或者吊销许可证和执照、责令停产停业、没收违法所得、罚款、警告等行政处罚不服的；",
+            "第一条 经继续盘问，公安机关认为需要依法采取拘留或者其他强制措施的，应当作出决定。",
+            "第一条 有下列情形之一的，不得担任：\n\n（一）因违法行为被吊销执业资格的专业人员；",
+            "第一条 不按照规定将收缴的罚款及没收的违法所得上缴国库的，依法给予处分。",
         ] {
-            let f = extract(&doc(&format!("示例办法\n\n{text}")));
+            let f = extract(&doc(&format!(
+                "示例办法\n\n{text}\n\n第二条 本办法自公布之日起施行。"
+            )));
             let wrong: Vec<&str> = f
                 .penalties
                 .iter()
                 .filter(|p| p.kind != "warning")
-                .map(|p| p.ev.text.as_str())
+                .map(|p| p.ev.unit.as_str())
                 .collect();
             assert!(wrong.is_empty(), "{text}: {wrong:?}");
         }
