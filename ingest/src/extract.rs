@@ -337,9 +337,9 @@ fn money_at(chars: &[char], i: usize) -> Option<(f64, usize)> {
 /// Version of the fact extraction. Stored documents carry the facts of the
 /// version that parsed them; a data directory written by an older version
 /// has its facts re-extracted (and its graph rebuilt) at the next write-open.
-// 3–4: penalty words named by a procedure, a condition, a list of kinds
-// or an appeal are no penalty.
-pub const VERSION: u32 = 4;
+// 3–5: penalty words named by a procedure, a condition, a list of kinds,
+// an appeal or an exemption are no penalty.
+pub const VERSION: u32 = 5;
 
 /// Extracts all facts of `doc`.
 pub fn extract(doc: &Document) -> Facts {
@@ -814,7 +814,8 @@ fn penalties(doc: &Document, seg: &Segment<'_>, out: &mut Vec<Penalty>) {
 /// (不及时吊销许可证的; 依法应当没收的财物), a request (请求没收, 提请撤销缓刑),
 /// or a wrong one undone (没收…错误的，应当返还).
 fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
-    const BEFORE: [&str; 11] = [
+    const BEFORE: [&str; 12] = [
+        "不执行",
         "不应当予以",
         "应当予以",
         "依法应当",
@@ -841,8 +842,9 @@ fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
     {
         return false;
     }
-    // 被吊销执业资格的…: a penalty suffered before, now a condition.
-    if before.ends_with('被') || before.ends_with("被依法") {
+    // 被吊销执业资格的…, 被吊销营业执照、责令关闭、撤销的: a penalty
+    // suffered before, now a condition.
+    if clause.contains('被') {
         return false;
     }
     // What follows, to the end of the sentence: the words listed as the
@@ -862,6 +864,7 @@ fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
             "强制措施",
             "上缴",
             "国库",
+            "不执行",
         ]
         .iter()
         .any(|w| after.contains(w)))
@@ -1295,6 +1298,8 @@ mod tests {
             "第一条 经继续盘问，公安机关认为需要依法采取拘留或者其他强制措施的，应当作出决定。",
             "第一条 有下列情形之一的，不得担任：\n\n（一）因违法行为被吊销执业资格的专业人员；",
             "第一条 不按照规定将收缴的罚款及没收的违法所得上缴国库的，依法给予处分。",
+            "第一条 有下列情形之一的，劳动合同终止：\n\n（一）用人单位被吊销营业执照、责令关闭、撤销或者决定提前解散的；",
+            "第一条 违反治安管理行为人有下列情形之一，依照本法应当给予行政拘留处罚的，不执行行政拘留处罚。",
         ] {
             let f = extract(&doc(&format!(
                 "示例办法\n\n{text}\n\n第二条 本办法自公布之日起施行。"
