@@ -15,7 +15,6 @@ use emkg_engine::draft::{factcheck, Draft, DraftKind};
 use emkg_engine::models::{ChatMessage, Generation, GenerationParams, Generator, StopReason};
 use emkg_engine::Engine;
 use emkg_testkit::skip;
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -102,8 +101,10 @@ fn dev_incidents() -> Vec<(String, String)> {
 
 /// The figures of a text, found independently of the draft's own check:
 /// Arabic digit runs (full-width included) and Chinese numerals before a
-/// measure word, as values; citations (《X》第N条) left out.
-fn figures(text: &str) -> Vec<f64> {
+/// measure word, each as (value, unit) with the unit a coarse class (人, 元,
+/// 时, 日, 月, 年, 分, or "" when none follows); citations (《X》第N条) and
+/// ordinals (第N) left out; dashed dates and clock times read as dates.
+fn figures(text: &str) -> Vec<(f64, &'static str)> {
     let mut t = String::new();
     let mut depth = 0;
     let mut skip_label = false;
@@ -135,9 +136,33 @@ fn figures(text: &str) -> Vec<f64> {
         t.push(c);
     }
     let c: Vec<char> = t.chars().collect();
+    let unit_at = |i: usize| -> (&'static str, f64) {
+        let rest: String = c[i.min(c.len())..(i + 2).min(c.len())].iter().collect();
+        for (w, u, m) in [
+            ("万元", "元", 1e4),
+            ("亿元", "元", 1e8),
+            ("小时", "小时", 1.0),
+            ("人", "人", 1.0),
+            ("名", "人", 1.0),
+            ("元", "元", 1.0),
+            ("时", "时", 1.0),
+            ("点", "时", 1.0),
+            ("日", "日", 1.0),
+            ("天", "日", 1.0),
+            ("月", "月", 1.0),
+            ("年", "年", 1.0),
+            ("分", "分", 1.0),
+        ] {
+            if rest.starts_with(w) {
+                return (u, m);
+            }
+        }
+        ("", 1.0)
+    };
     let mut out = Vec::new();
     let mut i = 0;
     while i < c.len() {
+        let ordinal = i > 0 && c[i - 1] == '第';
         if c[i].is_ascii_digit() {
             let s = i;
             while i < c.len() && (c[i].is_ascii_digit() || (c[i] == '.' && i > s)) {
@@ -145,24 +170,40 @@ fn figures(text: &str) -> Vec<f64> {
             }
             let raw: String = c[s..i].iter().collect();
             let mut v: f64 = raw.trim_end_matches('.').parse().unwrap();
+            // 2014-04-07 03:45: a date or a clock time, part by part.
+            let sep = c.get(i).copied();
+            let unit = match sep {
+                Some('-') if v >= 1900.0 => "年",
+                Some('-') if s > 0 && c[s - 1] == '-' => "月",
+                Some(':') => "时",
+                _ if s > 0 && c[s - 1] == '-' => "日",
+                _ if s > 0 && c[s - 1] == ':' => "分",
+                _ => "",
+            };
+            if !unit.is_empty() {
+                out.push((v, unit));
+                continue;
+            }
             if c.get(i) == Some(&'万') {
                 v *= 1e4;
+                i += 1;
             }
-            out.push(v);
+            let (u, m) = unit_at(i);
+            if !ordinal {
+                out.push((v * m, u));
+            }
             continue;
         }
-        if "一二两三四五六七八九十百千".contains(c[i]) && (i == 0 || c[i - 1] != '第')
-        {
+        if "一二两三四五六七八九十百千".contains(c[i]) {
             let s = i;
             while i < c.len() && "零一二两三四五六七八九十百千万".contains(c[i]) {
                 i += 1;
             }
-            if c.get(i).is_some_and(|u| "人名元时日月年小".contains(*u)) && i - s >= 1 {
-                let run: String = c[s..i].iter().collect();
-                if run != "一" {
-                    if let Some(v) = emkg_engine::ingest::numerals::parse_number(&run) {
-                        out.push(v as f64);
-                    }
+            let (u, m) = unit_at(i);
+            let run: String = c[s..i].iter().collect();
+            if !u.is_empty() && run != "一" && !ordinal {
+                if let Some(v) = emkg_engine::ingest::numerals::parse_number(&run) {
+                    out.push((v as f64 * m, u));
                 }
             }
             continue;
@@ -172,19 +213,67 @@ fn figures(text: &str) -> Vec<f64> {
     out
 }
 
-/// Everything a draft may take facts from: its input (text and the facts
-/// read from it), the provisions it cites, the form, the date.
+/// Everything a draft may take facts from: its input (text, the facts read
+/// from it as values, the request's signature), the provisions it cites,
+/// the form's text, the date.
 fn sources(e: &Engine, input: &str, d: &Draft) -> String {
     let mut s = input.to_string();
-    // The request's own values: the signature.
+    s.push('\n');
     s.push_str(&d.issuer);
-    s.push_str(&serde_json::to_string(&d.incident).unwrap());
+    s.push('\n');
+    if let Some(i) = &d.incident {
+        // The values read from the input (no spans: offsets are no facts).
+        for c in [
+            &i.deaths,
+            &i.injuries,
+            &i.serious_injuries,
+            &i.missing,
+            &i.trapped,
+            &i.evacuated,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            s.push_str(&format!("{}人\n", c.value));
+        }
+        if let Some(a) = &i.direct_loss_yuan {
+            s.push_str(&format!("{}元\n", a.value));
+        }
+        if let Some(t) = &i.time {
+            s.push_str(&t.value);
+            s.push('\n');
+            if let Some(n) = &t.normalized {
+                // 2014-04-06T05:00 as 2014年4月6日5时0分.
+                let n = n
+                    .replacen('-', "年", 1)
+                    .replacen('-', "月", 1)
+                    .replace('T', "日")
+                    + "分";
+                s.push_str(&n.replacen(':', "时", 1));
+                s.push('\n');
+            }
+        }
+        for f in [&i.location, &i.unit, &i.cause].into_iter().flatten() {
+            s.push_str(&f.value);
+            s.push('\n');
+        }
+    }
     for c in e.verify_citations(&d.plain_text()) {
         if let Some(t) = c.text {
             s.push_str(&t);
         }
     }
-    s.push_str(emkg_engine::ontology::templates::INCIDENT_REPORTS);
+    let form: serde_json::Value =
+        serde_json::from_str(emkg_engine::ontology::templates::INCIDENT_REPORTS).unwrap();
+    fn strings(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::String(x) => out.push_str(x),
+            serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    strings(&form, &mut s);
     s.push_str("2026年11月30日");
     s
 }
@@ -201,12 +290,13 @@ fn fold(s: &str) -> String {
 
 fn assert_only_sourced_facts(e: &Engine, id: &str, input: &str, d: &Draft) {
     let src = fold(&sources(e, input, d));
-    let have: HashSet<String> = figures(&src).iter().map(|v| format!("{v}")).collect();
+    let have = figures(&src);
     let text = d.plain_text();
-    for v in figures(&text) {
+    for (v, u) in figures(&text) {
         assert!(
-            have.contains(&format!("{v}")),
-            "{id}: figure {v} is in neither the input nor a cited provision\n{text}"
+            have.iter()
+                .any(|(w, su)| (w - v).abs() < 1e-6 && (su == &u || u.is_empty())),
+            "{id}: figure {v}{u} is in neither the input nor a cited provision\n{text}"
         );
     }
     // Places, organisations and persons, as the checker finds them, against
@@ -429,8 +519,13 @@ fn the_docx_follows_the_layout_and_reads_back_as_the_text() {
         .unwrap();
     // A4, margins 37/35/28/26 mm, the four typefaces of GB/T 9704.
     assert!(xml.contains(r#"w:w="11906""#) && xml.contains(r#"w:h="16838""#));
-    let (t, b, l, r) = emkg_engine::draft::docx::margins();
-    for (side, v) in [("top", t), ("bottom", b), ("left", l), ("right", r)] {
+    // 37, 35, 28 and 26 mm in twips.
+    for (side, v) in [
+        ("top", 2098),
+        ("bottom", 1984),
+        ("left", 1587),
+        ("right", 1474),
+    ] {
         assert!(xml.contains(&format!(r#"w:{side}="{v}""#)), "{side} margin");
     }
     for font in ["方正小标宋简体", "仿宋_GB2312", "黑体"] {
@@ -553,6 +648,21 @@ fn the_stored_penalties_are_penalties() {
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     let rows = v["results"]["bindings"].as_array().unwrap();
     assert!(rows.is_empty(), "{rows:?}");
+    // The same query finds the fines of 第四十九条, which imposes them.
+    let r = e
+        .sparql(
+            "SELECT ?t WHERE { ?p emkg:penaltyKind ?k ; emkg:text ?t ; emkg:extractedFrom ?u . ?u emkg:inDocument ?d . ?d emkg:title ?title . ?u emkg:partOf* ?a . ?a emkg:articleNumber 49 . FILTER(CONTAINS(?title, \"安全生产违法行为行政处罚办法\")) }",
+            &emkg_engine::QueryLimits::default(),
+            emkg_engine::graph::ResultFormat::Json,
+        )
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let rows = v["results"]["bindings"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["t"]["value"].as_str().unwrap().contains("罚款")),
+        "{rows:?}"
+    );
 }
 
 #[test]

@@ -844,7 +844,20 @@ fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
     }
     // 被吊销执业资格的…, 被吊销营业执照、责令关闭、撤销的: a penalty
     // suffered before, now a condition.
-    if clause.contains('被') {
+    // (对被检查单位处… is a sanction: only 被 with a penalty verb counts.)
+    let passive = [
+        "被吊销",
+        "被撤销",
+        "被没收",
+        "被责令",
+        "被处",
+        "被依法",
+        "被罚款",
+        "被拘留",
+        "被暂扣",
+        "被关闭",
+    ];
+    if passive.iter().any(|w| clause.contains(w)) || before.ends_with('被') {
         return false;
     }
     // What follows, to the end of the sentence: the words listed as the
@@ -874,9 +887,16 @@ fn sanction_context(c: &[char], start: usize, end: usize) -> bool {
 /// penalty, the decisions that need a hearing, what may be appealed — and
 /// not as sanctions of a violation.
 fn lists_penalties_as_things(lead: &str) -> bool {
-    ["种类", "听证", "诉讼", "复议", "下列行政处罚决定"]
-        .iter()
-        .any(|w| lead.contains(w))
+    [
+        "种类",
+        "听证",
+        "下列诉讼",
+        "提起行政诉讼",
+        "申请行政复议",
+        "下列行政处罚决定",
+    ]
+    .iter()
+    .any(|w| lead.contains(w))
 }
 
 /// `对X处` → X, the party penalised.
@@ -1312,6 +1332,13 @@ mod tests {
                 .collect();
             assert!(wrong.is_empty(), "{text}: {wrong:?}");
         }
+        // 对被检查单位处: a sanction on the inspected, not a passive condition.
+        let f = extract(&doc("示例法\n\n第一条 拒绝检查的，对被检查单位处一万元以上五万元以下罚款。\n\n第二条 本法自公布之日起施行。"));
+        assert!(
+            f.penalties.iter().any(|p| p.kind == "fine"),
+            "{:?}",
+            f.penalties
+        );
         // Real sanctions keep being read, a refusal clause included.
         let f = extract(&doc("示例法\n\n第一条 违反本法规定的，责令改正，给予警告，没收违法所得；拒不改正的，处一万元以上十万元以下罚款，并吊销许可证。"));
         let kinds: Vec<&str> = f.penalties.iter().map(|p| p.kind.as_str()).collect();

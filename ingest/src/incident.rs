@@ -775,14 +775,13 @@ fn time_at(c: &[char], i: usize) -> Option<TimeExpr> {
         if let Some((n, k)) = small_number_at(c, j) {
             // A bare N号 is a day only where a time may follow it: 3号车间,
             // 5号楼 are names.
+            const THINGS: [&str; 24] = [
+                "车间", "楼", "线", "井", "库", "仓", "厂", "院", "门", "机", "台", "车", "船",
+                "桥", "泊", "站", "房", "馆", "罐", "炉", "窑", "塔", "段", "宿舍",
+            ];
             let names_a_thing = c.get(k) == Some(&'号')
                 && t.month.is_none()
-                && c.get(k + 1).is_some_and(|x| {
-                    ('\u{4e00}'..='\u{9fff}').contains(x)
-                        && small_number_at(c, k + 1).is_none()
-                        && !PARTS.iter().any(|p| starts_with(c, k + 1, p))
-                        && !"发起晚夜早上下中".contains(*x)
-                });
+                && THINGS.iter().any(|w| starts_with(c, k + 1, w));
             if matches!(c.get(k), Some('日' | '号')) && (1..=31).contains(&n) && !names_a_thing {
                 t.day = Some(n);
                 j = k + 1;
@@ -2218,6 +2217,8 @@ mod tests {
         assert_eq!(t.value, "2024年5月8日10时许");
         let i = extract("5号凌晨，某小区3号楼发生火灾。");
         assert_eq!(i.time.unwrap().value, "5号凌晨");
+        let i = extract("5号在某小区发生火灾。");
+        assert_eq!(i.time.unwrap().value, "5号");
     }
 
     #[test]

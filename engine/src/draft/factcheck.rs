@@ -15,7 +15,7 @@
 //!   村 路 街 号 大厦 小区 …, 公司 厂 局 中心 医院 学校 支队 …) or a person
 //!   named with a title or 某 — when a source contains it verbatim.
 
-use crate::answer::support::{sentences, strip_citations};
+use crate::answer::support::sentences;
 use emkg_ingest::numerals::{is_chinese_numeral_char, quantity_at, to_ascii_digit};
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,8 @@ pub enum FactKind {
     Place,
     Organisation,
     Person,
+    /// A citation the store does not hold.
+    Citation,
 }
 
 impl FactKind {
@@ -54,6 +56,7 @@ impl FactKind {
             FactKind::Place => "地点",
             FactKind::Organisation => "单位名称",
             FactKind::Person => "人名",
+            FactKind::Citation => "引用",
         }
     }
 }
@@ -142,11 +145,9 @@ fn canonical(unit: &str, value: f64) -> (f64, &'static str) {
         "个小时" | "小时" => (value, "小时"),
         "个工作日" => (value, "工作日"),
         "天" => (value, "日"),
-        "个月" => (value, "月"),
         "名" | "位" => (value, "人"),
         "公里" => (value, "千米"),
         "公斤" => (value, "千克"),
-        "号" => (value, "日"),
         "点" => (value, "时"),
         u => (
             value,
@@ -155,8 +156,180 @@ fn canonical(unit: &str, value: f64) -> (f64, &'static str) {
     }
 }
 
+/// The text without its citations: a 《title》 and the provision label right
+/// after it (第九条第一款第（二）项, 之一, or a plan's 4.3.2). Only that: what
+/// follows the label is checked like any text.
+pub fn strip_citations(text: &str) -> String {
+    let c: Vec<char> = text.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < c.len() {
+        if c[i] == '《' {
+            if let Some(close) = c[i + 1..(i + 80).min(c.len())]
+                .iter()
+                .position(|x| *x == '》')
+            {
+                let mut j = i + 1 + close + 1;
+                // The provision label.
+                if c.get(j).is_some_and(|x| x.is_ascii_digit()) {
+                    while j < c.len() && (c[j].is_ascii_digit() || c[j] == '.') {
+                        j += 1;
+                    }
+                } else {
+                    loop {
+                        let start = j;
+                        if c.get(j) == Some(&'第') {
+                            let mut k = j + 1;
+                            let paren = c.get(k) == Some(&'（');
+                            if paren {
+                                k += 1;
+                            }
+                            let digits = k;
+                            while k < c.len()
+                                && (is_chinese_numeral_char(c[k]) || c[k].is_ascii_digit())
+                            {
+                                k += 1;
+                            }
+                            if paren && c.get(k) == Some(&'）') {
+                                k += 1;
+                            }
+                            if k > digits
+                                && matches!(c.get(k), Some('条' | '款' | '项' | '目' | '章' | '节'))
+                            {
+                                j = k + 1;
+                            }
+                        } else if c.get(j) == Some(&'之')
+                            && c.get(j + 1).is_some_and(|x| is_chinese_numeral_char(*x))
+                        {
+                            j += 2;
+                        }
+                        if j == start {
+                            break;
+                        }
+                    }
+                }
+                out.push(' ');
+                i = j;
+                continue;
+            }
+        }
+        out.push(c[i]);
+        i += 1;
+    }
+    out
+}
+
 fn is_date_unit(u: &str) -> bool {
     matches!(u, "年" | "月" | "日" | "号" | "时" | "点" | "分" | "秒")
+}
+
+/// Dates and clock times written with dashes and colons (2014-04-07
+/// 03:45:00, a report's timestamp line) as the figures they state, each
+/// with its unit: 2014年, 4月, 7日, 3时, 45分.
+fn dashed_figures(text: &str) -> Vec<Stated> {
+    let c: Vec<char> = text.chars().collect();
+    let num = |from: usize| -> Option<(u32, usize)> {
+        let mut k = from;
+        while k < c.len() && to_ascii_digit(c[k]).is_some() && k - from < 4 {
+            k += 1;
+        }
+        if k == from {
+            return None;
+        }
+        let s: String = c[from..k]
+            .iter()
+            .map(|x| to_ascii_digit(*x).map_or('0', |d| char::from(b'0' + d as u8)))
+            .collect();
+        Some((s.parse().ok()?, k))
+    };
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Stated>, v: u32, unit: &str| {
+        out.push(Stated {
+            kind: FactKind::Date,
+            raw: format!("{v}{unit}"),
+            value: Some(v as f64),
+            unit: unit.to_string(),
+        });
+    };
+    let mut i = 0;
+    while i < c.len() {
+        let starts =
+            to_ascii_digit(c[i]).is_some() && (i == 0 || to_ascii_digit(c[i - 1]).is_none());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let Some((a, k)) = num(i) else {
+            i += 1;
+            continue;
+        };
+        match c.get(k) {
+            Some('-' | '/' | '－') if a >= 1900 => {
+                if let Some((m, k2)) = num(k + 1) {
+                    if matches!(c.get(k2), Some('-' | '/' | '－')) {
+                        if let Some((d, k3)) = num(k2 + 1) {
+                            push(&mut out, a, "年");
+                            push(&mut out, m, "月");
+                            push(&mut out, d, "日");
+                            i = k3;
+                            continue;
+                        }
+                    }
+                }
+            }
+            Some(':' | '：') if a < 24 => {
+                if let Some((m, k2)) = num(k + 1) {
+                    push(&mut out, a, "时");
+                    push(&mut out, m, "分");
+                    i = k2;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        i = k;
+    }
+    out
+}
+
+/// The sources of a check, with what every sentence is compared against
+/// computed once: their figures and their text as names are compared.
+pub struct SourceSet {
+    figures: Vec<Stated>,
+    texts: Vec<String>,
+}
+
+impl SourceSet {
+    pub fn new(sources: &[Source]) -> SourceSet {
+        let mut figures = Vec::new();
+        let mut texts = Vec::new();
+        for s in sources {
+            figures.extend(self::figures(&s.text));
+            figures.extend(dashed_figures(&s.text));
+            texts.push(squash(&s.text));
+        }
+        SourceSet { figures, texts }
+    }
+
+    fn states_figure(&self, f: &Stated) -> bool {
+        let Some(v) = f.value else { return true };
+        self.figures.iter().any(|s| {
+            s.value.is_some_and(|sv| (sv - v).abs() < 1e-6 * v.abs().max(1.0))
+                // A figure with a unit needs a source with that unit; a
+                // bare figure in the draft claims no unit.
+                && (s.unit == f.unit || f.unit.is_empty())
+        })
+    }
+
+    fn states_name(&self, raw: &str) -> bool {
+        let stated = |x: &str| {
+            let needle = squash(x);
+            self.texts.iter().any(|t| t.contains(&needle))
+        };
+        // 甘肃省兰州市张掖路泰生大厦 is stated when each of its parts is (the
+        // input may write 张掖路的泰生大厦).
+        stated(raw) || name_parts(raw).iter().all(|p| stated(p))
+    }
 }
 
 /// The figures a text states. Citations are left out (the citation
@@ -472,28 +645,16 @@ pub fn stated(text: &str) -> Vec<Stated> {
 
 /// The facts of `sentence` that no source states.
 pub fn unsupported(sentence: &str, sources: &[Source]) -> Vec<Stated> {
-    let facts = stated(sentence);
-    if facts.is_empty() {
-        return facts;
-    }
-    let source_figures: Vec<Stated> = sources.iter().flat_map(|s| figures(&s.text)).collect();
-    facts
+    unsupported_in(sentence, &SourceSet::new(sources))
+}
+
+/// [`unsupported`] against sources prepared once.
+pub fn unsupported_in(sentence: &str, set: &SourceSet) -> Vec<Stated> {
+    stated(sentence)
         .into_iter()
         .filter(|f| match f.value {
-            Some(v) => !source_figures.iter().any(|s| {
-                s.value
-                    .is_some_and(|sv| (sv - v).abs() < 1e-6 * v.abs().max(1.0))
-                    && (s.unit == f.unit || s.unit.is_empty() || f.unit.is_empty())
-            }),
-            None => {
-                let stated = |x: &str| {
-                    let needle = squash(x);
-                    sources.iter().any(|s| squash(&s.text).contains(&needle))
-                };
-                // 甘肃省兰州市张掖路泰生大厦 is stated when each of its parts
-                // is (the input may write 张掖路的泰生大厦).
-                !(stated(&f.raw) || name_parts(&f.raw).iter().all(|p| stated(p)))
-            }
+            Some(_) => !set.states_figure(f),
+            None => !set.states_name(&f.raw),
         })
         .collect()
 }
@@ -550,9 +711,14 @@ pub struct Checked {
 /// Checks a paragraph sentence by sentence: a sentence stating anything no
 /// source states is removed and reported.
 pub fn check(paragraph: &str, sources: &[Source]) -> Checked {
+    check_in(paragraph, &SourceSet::new(sources))
+}
+
+/// [`check`] against sources prepared once.
+pub fn check_in(paragraph: &str, set: &SourceSet) -> Checked {
     let mut out = Checked::default();
     for s in sentences(paragraph) {
-        let bad = unsupported(&s, sources);
+        let bad = unsupported_in(&s, set);
         if bad.is_empty() {
             out.text.push_str(&s);
             continue;
@@ -650,6 +816,37 @@ mod tests {
             &none
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_citation_hides_nothing_after_its_label() {
+        let input = src("某厂发生火灾，造成2人死亡。");
+        let bad = unsupported(
+            "按照《生产安全事故报告和调查处理条例》第九条于15时向某区应急管理局报告。",
+            &input,
+        );
+        let items: Vec<&str> = bad.iter().map(|b| b.raw.as_str()).collect();
+        assert!(items.contains(&"15时"), "{items:?}");
+        assert!(items.iter().any(|i| i.contains("应急管理局")), "{items:?}");
+        // An unclosed 《 hides nothing either.
+        assert_eq!(unsupported("《某某规定 造成9人死亡。", &input).len(), 1);
+    }
+
+    #[test]
+    fn a_bare_source_figure_supports_no_unit() {
+        // `"article": 12` or a stray 12 in a source is not 12人.
+        let input = src("页码12：某厂发生火灾，造成2人死亡。");
+        assert_eq!(unsupported("造成12人死亡。", &input).len(), 1);
+        // A bare figure in the draft claims no unit and matches any.
+        assert!(unsupported("编号12。", &input).is_empty());
+        // A timestamp line states a date and a time.
+        let ts = src("2014-04-07 03:45:00\n据报道，某地发生火灾。");
+        assert!(unsupported("2014年4月7日3时45分发生火灾。", &ts).is_empty());
+        assert_eq!(unsupported("2014年4月8日发生火灾。", &ts).len(), 1);
+        // 3号车间 states no date; 11月 no duration.
+        let s = src("3号车间，2026年11月30日");
+        assert_eq!(unsupported("3日发生火灾。", &s).len(), 1);
+        assert_eq!(unsupported("持续11个月。", &s).len(), 1);
     }
 
     #[test]

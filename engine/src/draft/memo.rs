@@ -452,10 +452,11 @@ impl Engine {
                 }
             }
             let mut text = clip(&p.clause, CLAUSE_CHARS);
+            // No ；inside the brackets: the check splits sentences there.
             if !amounts.is_empty() {
-                text.push_str(&format!("（处罚：{}", amounts.join("；")));
+                text.push_str(&format!("（处罚：{}", amounts.join("，")));
                 match &who {
-                    Some(w) => text.push_str(&format!("；实施机关：{w}）")),
+                    Some(w) => text.push_str(&format!("，实施机关：{w}）")),
                     None => text.push('）'),
                 }
             } else if let Some(w) = &who {
@@ -627,17 +628,27 @@ impl Engine {
                 .filter(|c| !c.verified)
                 .map(|c| c.citation.clone())
                 .collect();
+            let mut struck = Vec::new();
             for item in &mut summary.items {
-                let kept: String = crate::answer::support::sentences(&item.text)
-                    .into_iter()
-                    .filter(|s| !bad.iter().any(|b| s.contains(b.as_str())))
-                    .collect();
+                let mut kept = String::new();
+                for s in crate::answer::support::sentences(&item.text) {
+                    match bad.iter().find(|b| s.contains(b.as_str())) {
+                        Some(b) => struck.push(super::factcheck::Struck {
+                            sentence: s.clone(),
+                            item: b.clone(),
+                            kind: super::factcheck::FactKind::Citation,
+                            reason: format!("引用“{b}”未能在库中核实，已删除该句"),
+                        }),
+                        None => kept.push_str(&s),
+                    }
+                }
                 item.text = if kept.is_empty() {
                     PENDING.into()
                 } else {
                     kept
                 };
             }
+            draft.removed.extend(struck);
             draft.citations.retain(|c| c.verified);
         }
         Ok(draft)
@@ -674,8 +685,16 @@ mod tests {
 
     #[test]
     fn clipping_ends_at_a_clause() {
-        let s = "第一句话说明义务。第二句话较长，说明例外情形以及其他很多很多内容。";
-        assert_eq!(clip(s, 20), "第一句话说明义务。");
+        let s = "第一句话说明了很长的一项义务内容。第二句话说明例外情形以及其他内容。";
+        assert_eq!(clip(s, 20), "第一句话说明了很长的一项义务内容。");
+        // A boundary early on is not worth the loss: cut and mark.
+        let s = "短句。第二句话较长，说明例外情形以及其他很多很多内容。";
+        assert_eq!(clip(s, 10), "短句。第二句话较长，……");
+        // The article's own label goes.
+        assert_eq!(
+            clip("第四十七条 违反本规定的，处罚款。", 40),
+            "违反本规定的，处罚款。"
+        );
         assert_eq!(clip("短", 20), "短");
     }
 }

@@ -143,9 +143,10 @@ impl Draft {
         out.push(Line::Signature(self.issuer.clone()));
         out.push(Line::Date(self.date.clone()));
         // A paragraph is one line in every format.
+        // Control characters are not allowed in a .docx paragraph either.
         let one = |s: &mut String| {
-            if s.contains(['\n', '\r']) {
-                *s = s.replace(['\n', '\r'], "");
+            if s.chars().any(char::is_control) {
+                *s = s.chars().filter(|c| !c.is_control()).collect();
             }
         };
         for l in &mut out {
@@ -195,15 +196,6 @@ impl Draft {
         }
         s
     }
-
-    /// Every paragraph of text the draft states (for the fact check).
-    pub fn statements(&self) -> Vec<String> {
-        self.lines()
-            .into_iter()
-            .filter(|l| !matches!(l, Line::Heading1(_)))
-            .map(|l| l.plain())
-            .collect()
-    }
 }
 
 /// A line of a draft with its role in the layout.
@@ -240,7 +232,15 @@ pub fn chinese_date(iso: &str) -> Option<String> {
     let y: u32 = it.next()?.parse().ok()?;
     let m: u32 = it.next()?.parse().ok()?;
     let d: u32 = it.next()?.parse().ok()?;
-    if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) || y < 1900 {
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if it.next().is_some() || !(1..=days).contains(&d) || !(1900..=9999).contains(&y) {
         return None;
     }
     Some(format!("{y}年{m}月{d}日"))
@@ -309,6 +309,9 @@ mod tests {
             Some("2026年11月30日")
         );
         assert_eq!(chinese_date("2026-13-01"), None);
+        assert_eq!(chinese_date("2026-02-29"), None);
+        assert_eq!(chinese_date("2024-02-29").as_deref(), Some("2024年2月29日"));
+        assert_eq!(chinese_date("2026-04-31"), None);
         assert_eq!(chinese_date("昨天"), None);
     }
 

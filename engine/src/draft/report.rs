@@ -109,8 +109,8 @@ impl Default for NarrativeOptions {
 }
 
 /// Human names of the slots, for the `missing` list.
-fn slot_label(slot: &str) -> &'static str {
-    match slot {
+fn slot_label(slot: &str) -> Option<&'static str> {
+    Some(match slot {
         "unit" => "事故发生单位名称及概况",
         "unit_or_place" => "涉及单位或者场所",
         "time" => "发生时间",
@@ -130,8 +130,12 @@ fn slot_label(slot: &str) -> &'static str {
         "reporter" => "报告人姓名、联系电话",
         "grade" => "事故等级（定级所需事实不足）",
         "reporting" => "报告程序",
-        _ => "其他情况",
-    }
+        "grade_reasons" => "定级理由",
+        "followup_duty" => "续报要求",
+        "regime" | "regime_name" | "regime_reporting" => "适用制度",
+        "subject" | "kind_name" | "basis_phrase" => "标题和开头语",
+        _ => return None,
+    })
 }
 
 /// Words of a sentence that describes the scene.
@@ -442,10 +446,12 @@ fn fill(text: &str, slots: &BTreeMap<&str, Option<String>>) -> (String, Vec<&'st
         };
         let name = &rest[i + 1..i + j];
         match slots.get(name) {
-            Some(Some(v)) => out.push_str(v),
+            // Control characters (a stray NUL or U+000B in the input) would
+            // break the .docx and the pending marker.
+            Some(Some(v)) => out.extend(v.chars().filter(|c| !c.is_control())),
             _ => {
-                missing.push(slot_label(name));
-                out.push_str("\u{0}");
+                missing.push(slot_label(name).unwrap_or("其他情况"));
+                out.push('\u{0}');
             }
         }
         rest = &rest[i + j + 1..];
@@ -478,6 +484,16 @@ impl Engine {
         let (a, kind) = match &req.previous {
             None => (first_a, DraftKind::Initial),
             Some(prev) => {
+                if prev
+                    .input_text
+                    .as_ref()
+                    .is_some_and(|t| t.chars().count() > crate::assess::MAX_TEXT_CHARS)
+                    || prev.plain_text().chars().count() > 4 * crate::assess::MAX_TEXT_CHARS
+                {
+                    return Err(EngineError::BadQuery(
+                        "上次报告过长，不像本系统生成的报告；请提供 emkg report draft --format json 生成的报告".into(),
+                    ));
+                }
                 let Some(pi) = &prev.incident else {
                     return Err(EngineError::BadQuery(
                         "上次报告缺少事件要素（incident），无法续报；请提供 emkg report draft --format json 生成的报告".into(),
@@ -726,7 +742,7 @@ impl Engine {
         }
         sources.push(Source::new(
             "报告模板",
-            emkg_ontology::templates::INCIDENT_REPORTS,
+            template_text(emkg_ontology::templates::INCIDENT_REPORTS),
         ));
         sources.push(Source::new("成文日期", date.clone()));
         if let Some(i) = &req.issuer {
@@ -787,16 +803,16 @@ impl Engine {
         let mut parts = Vec::new();
         if kind == DraftKind::Followup {
             let prev = req.previous.as_ref();
+            // The previous grade is the previous report's word only when it
+            // is a grade at all.
+            const GRADES: [&str; 5] =
+                ["特别重大事故", "重大事故", "较大事故", "一般事故", "不适用"];
+            let prev_grade = prev
+                .and_then(|p| p.grade.as_deref())
+                .filter(|g| GRADES.contains(g));
             let ch = prev
                 .and_then(|p| p.incident.as_ref())
-                .map(|pi| {
-                    changes(
-                        pi,
-                        inc,
-                        prev.and_then(|p| p.grade.as_deref()),
-                        a.grade.level.as_deref(),
-                    )
-                })
+                .map(|pi| changes(pi, inc, prev_grade, a.grade.level.as_deref()))
                 .unwrap_or_default();
             parts.push(Part {
                 heading: t.followup.changes_heading.clone(),
@@ -919,52 +935,101 @@ impl Engine {
     /// The last step of every draft: citations verified against the store,
     /// then every paragraph through the fact check with the cited
     /// provisions' text as sources. A part left empty says 待核实.
-    pub(crate) fn check_draft(&self, draft: &mut Draft, mut sources: Vec<Source>, pending: &str) {
-        let checks = self.verify_citations(&draft.plain_text());
-        draft.citations.clear();
-        for c in &checks {
-            if let Some(t) = &c.text {
-                sources.push(Source::new(c.raw.clone(), t.clone()));
+    pub(crate) fn check_draft(&self, draft: &mut Draft, sources: Vec<Source>, pending: &str) {
+        // A struck sentence may have carried the only citation of a
+        // provision: the citations are read again from what is left, and the
+        // check repeated without that provision's text, until nothing more
+        // is struck.
+        let mut cited: Vec<String> = Vec::new();
+        for _ in 0..4 {
+            let checks = self.verify_citations(&draft.plain_text());
+            draft.citations.clear();
+            let mut all = sources.clone();
+            for c in &checks {
+                if let Some(t) = &c.text {
+                    all.push(Source::new(c.raw.clone(), t.clone()));
+                }
+                if !draft.citations.iter().any(|d| d.citation == c.raw) {
+                    draft.citations.push(DraftCitation {
+                        citation: c.raw.clone(),
+                        unit_id: c.unit_id.clone(),
+                        verified: c.problem.is_none() && c.exists,
+                        problem: c.problem.clone(),
+                    });
+                }
             }
-            if !draft.citations.iter().any(|d| d.citation == c.raw) {
-                draft.citations.push(DraftCitation {
-                    citation: c.raw.clone(),
-                    unit_id: c.unit_id.clone(),
-                    verified: c.problem.is_none() && c.exists,
-                    problem: c.problem.clone(),
-                });
+            let now: Vec<String> = draft.citations.iter().map(|c| c.citation.clone()).collect();
+            if now == cited {
+                break;
             }
-        }
-        let mut removed = Vec::new();
-        let mut check = |text: &mut String| {
-            let c = factcheck::check(text, &sources);
-            if !c.removed.is_empty() {
-                *text = c.text;
-                removed.extend(c.removed);
+            cited = now;
+            let set = factcheck::SourceSet::new(&all);
+            let mut removed = Vec::new();
+            let mut check = |text: &mut String| -> bool {
+                let c = factcheck::check_in(text, &set);
+                if !c.removed.is_empty() {
+                    *text = c.text;
+                    removed.extend(c.removed);
+                }
+                text.trim().is_empty()
+            };
+            let mut emptied = check(&mut draft.title);
+            if emptied {
+                draft.title = pending.to_string();
             }
-        };
-        check(&mut draft.title);
-        if let Some(p) = &mut draft.preamble {
-            check(p);
-        }
-        for a in &mut draft.addressees {
-            check(a);
-        }
-        let mut emptied = false;
-        for part in &mut draft.parts {
-            for item in &mut part.items {
-                check(&mut item.text);
-                if item.text.trim().is_empty() {
-                    item.text = pending.to_string();
+            if let Some(p) = &mut draft.preamble {
+                if check(p) {
+                    *p = pending.to_string();
                     emptied = true;
                 }
             }
+            for a in &mut draft.addressees {
+                if check(a) {
+                    *a = pending.to_string();
+                    emptied = true;
+                }
+            }
+            for part in &mut draft.parts {
+                for item in &mut part.items {
+                    if let Some(h) = &mut item.heading {
+                        if check(h) {
+                            *h = pending.to_string();
+                            emptied = true;
+                        }
+                    }
+                    if check(&mut item.text) {
+                        item.text = pending.to_string();
+                        emptied = true;
+                    }
+                }
+            }
+            if emptied && !draft.missing.iter().any(|m| m.contains("核对时删除")) {
+                draft.missing.push("核对时删除的内容（见 removed）".into());
+            }
+            draft.removed.extend(removed);
         }
-        if emptied && !draft.missing.iter().any(|m| m.contains("核对时删除")) {
-            draft.missing.push("核对时删除的内容（见 removed）".into());
-        }
-        draft.removed.extend(removed);
     }
+}
+
+/// The text of a template: its string values, not its keys or numbers
+/// (`"article": 12` states no figure a draft may use).
+pub(crate) fn template_text(json: &str) -> String {
+    fn walk(v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(json) {
+        walk(&v, &mut out);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -985,17 +1050,37 @@ mod tests {
                 r.id
             );
         }
-        // Every slot a form uses has a label.
+        // Every slot a form or a heading uses is one the code knows (a
+        // misspelt slot would print 待核实 forever).
+        let slots_in = |s: &str| -> Vec<String> {
+            s.split('{')
+                .skip(1)
+                .filter_map(|x| x.split_once('}').map(|(n, _)| n.to_string()))
+                .collect()
+        };
+        let mut texts: Vec<&str> = vec![
+            &t.initial.title,
+            &t.initial.preamble,
+            &t.followup.title,
+            &t.followup.preamble,
+        ];
         for f in &t.forms {
+            texts.extend(f.note.as_deref());
             for p in &f.parts {
-                for l in &p.lines {
-                    let (_, lacks) = fill(&l.text, &BTreeMap::new());
-                    for x in lacks {
-                        assert_ne!(x, "", "{}", l.text);
-                    }
-                }
+                texts.extend(p.lines.iter().map(|l| l.text.as_str()));
             }
         }
+        let mut seen = 0;
+        for x in texts {
+            for slot in slots_in(x) {
+                assert!(
+                    slot_label(&slot).is_some(),
+                    "unknown slot {{{slot}}} in {x}"
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen > 30, "{seen} slots");
     }
 
     #[test]
