@@ -311,6 +311,34 @@ fn refuses_incompatible_or_foreign_data_dirs() {
 struct Server {
     child: Child,
     base: String,
+    /// The administrator token the server printed at its first start.
+    printed_token: Option<String>,
+}
+
+thread_local! {
+    /// The token this test's requests carry (set by `serve`).
+    static TOKEN: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Creates an account and returns its token (`emkg users add`).
+fn add_user(data: &Path, role: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "e2e-{role}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    run_ok(&[
+        "users",
+        "add",
+        &name,
+        "--role",
+        role,
+        "--data",
+        &data.display().to_string(),
+    ])
+    .trim()
+    .to_string()
 }
 
 impl Drop for Server {
@@ -324,7 +352,14 @@ fn serve(data: &Path) -> Server {
     serve_with(data, &[])
 }
 
+/// Starts a server; this test's requests carry an administrator token.
 fn serve_with(data: &Path, extra: &[&str]) -> Server {
+    let token = add_user(data, "admin");
+    TOKEN.with(|t| *t.borrow_mut() = Some(token));
+    start_server(data, extra)
+}
+
+fn start_server(data: &Path, extra: &[&str]) -> Server {
     let mut child = emkg()
         .args([
             "serve",
@@ -340,18 +375,30 @@ fn serve_with(data: &Path, extra: &[&str]) -> Server {
         .expect("start server");
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let first = lines
-        .next()
-        .expect("server printed its URL")
-        .expect("utf-8");
-    let base = first
-        .split("http://")
-        .nth(1)
-        .map(|s| format!("http://{}", s.trim()))
-        .unwrap_or_else(|| panic!("no URL in {first:?}"));
+    let mut printed_token = None;
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("server printed its URL")
+            .expect("utf-8");
+        if let Some(t) = line.split("：").nth(1).filter(|t| t.starts_with("emkg_")) {
+            printed_token = Some(t.trim().to_string());
+        }
+        if line.starts_with("emkg 服务已启动") {
+            break line
+                .split("http://")
+                .nth(1)
+                .map(|s| format!("http://{}", s.trim()))
+                .unwrap_or_else(|| panic!("no URL in {line:?}"));
+        }
+    };
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Server { child, base }
+    Server {
+        child,
+        base,
+        printed_token,
+    }
 }
 
 fn percent(s: &str) -> String {
@@ -412,7 +459,17 @@ fn request(
         "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
-    for (k, v) in headers {
+    // This test's token, unless the request names its own Authorization
+    // (an empty one sends none).
+    let own = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    if !own {
+        if let Some(t) = TOKEN.with(|t| t.borrow().clone()) {
+            head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+    }
+    for (k, v) in headers.iter().filter(|(_, v)| !v.is_empty()) {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
@@ -1325,4 +1382,178 @@ fn report_memo_and_tasks_cli_and_http() {
             "{b}"
         );
     }
+}
+
+#[test]
+fn accounts_roles_audit_and_json_errors() {
+    let f = fixture();
+    run_ok(&[
+        "ingest",
+        &f.input.display().to_string(),
+        "--data",
+        &data_arg(&f),
+    ]);
+    // First start on an empty account store: one administrator, its token
+    // printed once.
+    TOKEN.with(|t| *t.borrow_mut() = None);
+    let s = start_server(&f.data, &[]);
+    let admin = s
+        .printed_token
+        .clone()
+        .expect("admin token printed at first start");
+    let search = format!("{}/v1/search?q={}", s.base, percent("安全生产"));
+    let bearer = |t: &str| format!("Bearer {t}");
+    // Health needs no token; everything else does.
+    assert_eq!(get(&format!("{}/health", s.base)).0, 200);
+    let (st, head, b) = request("GET", &search, &[("Authorization", "")], b"");
+    assert_eq!(st, 401, "{b}");
+    assert!(head.contains("www-authenticate: bearer"), "{head}");
+    let e: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(e["error"]["code"], "unauthorized");
+    assert!(e["error"]["message"].as_str().unwrap().contains("令牌"));
+    let (st, _, _) = request(
+        "GET",
+        &search,
+        &[("Authorization", "Bearer emkg_00000000_00")],
+        b"",
+    );
+    assert_eq!(st, 401);
+    let (st, _, _) = request("GET", &search, &[("Authorization", &bearer(&admin))], b"");
+    assert_eq!(st, 200);
+
+    // A viewer reads but neither drafts nor administers; SPARQL stays read-only.
+    let viewer = add_user(&f.data, "viewer");
+    let auth_v = bearer(&viewer);
+    let as_viewer = [
+        ("Authorization", auth_v.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    assert_eq!(request("GET", &search, &as_viewer, b"").0, 200);
+    let (st, _, b) = request(
+        "POST",
+        &format!("{}/v1/reports/draft", s.base),
+        &as_viewer,
+        r#"{"text":"某厂发生火灾，造成2人死亡"}"#.as_bytes(),
+    );
+    assert_eq!(st, 403, "{b}");
+    assert!(b.contains("无权"), "{b}");
+    let (st, _, _) = request("POST", &format!("{}/v1/ingest", s.base), &as_viewer, b"{}");
+    assert_eq!(st, 403);
+    let (st, _, b) = request(
+        "POST",
+        &format!("{}/sparql", s.base),
+        &[
+            ("Authorization", auth_v.as_str()),
+            ("Content-Type", "application/sparql-update"),
+        ],
+        b"INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+    );
+    assert_eq!(st, 403, "{b}");
+    // An operator drafts.
+    let operator = add_user(&f.data, "operator");
+    let auth_o = bearer(&operator);
+    let (st, _, b) = request(
+        "POST",
+        &format!("{}/v1/reports/draft", s.base),
+        &[
+            ("Authorization", auth_o.as_str()),
+            ("Content-Type", "application/json"),
+        ],
+        r#"{"text":"某厂发生火灾，造成2人死亡","date":"2026-11-30"}"#.as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    // Revoked: refused at once, while the server runs.
+    let viewer_name = run_ok(&["users", "list", "--data", &data_arg(&f)])
+        .lines()
+        .find(|l| l.contains("-viewer-"))
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .unwrap();
+    run_ok(&["users", "revoke", &viewer_name, "--data", &data_arg(&f)]);
+    assert_eq!(request("GET", &search, &as_viewer, b"").0, 401);
+    let listed = run_ok(&["users", "list", "--data", &data_arg(&f)]);
+    assert!(
+        listed.contains("已吊销") && !listed.contains(&viewer),
+        "{listed}"
+    );
+
+    // Errors are JSON, axum's own rejections included.
+    TOKEN.with(|t| *t.borrow_mut() = Some(admin.clone()));
+    for (method, url, body, status, code) in [
+        (
+            "POST",
+            format!("{}/v1/ask", s.base),
+            b"{not json".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            "POST",
+            format!("{}/v1/reports/draft", s.base),
+            b"{not json".to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
+            "GET",
+            format!("{}/v1/search?q=a&q=b", s.base),
+            vec![],
+            400,
+            "bad_request",
+        ),
+        (
+            "GET",
+            format!("{}/v1/ask", s.base),
+            vec![],
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "POST",
+            format!("{}/v1/memos", s.base),
+            vec![b' '; 2 * 1024 * 1024],
+            413,
+            "payload_too_large",
+        ),
+        (
+            "GET",
+            format!("{}/nowhere", s.base),
+            vec![],
+            404,
+            "not_found",
+        ),
+    ] {
+        let (st, _, b) = request(method, &url, &[("Content-Type", "application/json")], &body);
+        assert_eq!(st, status, "{method} {url}: {b}");
+        let e: Value = serde_json::from_str(&b).unwrap_or_else(|_| panic!("not JSON: {b}"));
+        assert_eq!(e["error"]["code"], code, "{b}");
+        assert!(!e["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let (st, b) = post_json(
+        &format!("{}/v1/ask", s.base),
+        r#"{"question":"生产经营单位的主要负责人有哪些职责？"}"#,
+    );
+    assert_eq!(st, 200, "{b}");
+    drop(s);
+
+    // The audit trail: every request with its caller; the question asked.
+    let log = std::fs::read_to_string(f.data.join("audit.log")).unwrap();
+    assert!(
+        log.contains("生产经营单位的主要负责人有哪些职责"),
+        "the question is audited"
+    );
+    assert!(log.contains("\"action\":\"draft\""), "the draft is audited");
+    assert!(log.contains("\"status\":401") && log.contains("\"status\":403"));
+    let ok = run_ok(&["audit", "verify", "--data", &data_arg(&f)]);
+    assert!(ok.contains("哈希链校验通过"), "{ok}");
+    // Tampered: one record's question changed.
+    let tampered = log.replacen("主要负责人", "次要负责人", 1);
+    std::fs::write(f.data.join("audit.log"), tampered).unwrap();
+    let out = run(&["audit", "verify", "--data", &data_arg(&f)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("被修改"), "{err}");
+    // A broken chain is never extended: the server refuses to start.
+    let out = run(&["serve", "--data", &data_arg(&f), "--addr", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("审计日志"));
 }

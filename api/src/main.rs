@@ -2,6 +2,7 @@
 //! engine calls, results become text or JSON.
 
 mod assess_cmd;
+mod auth;
 mod bench_cmd;
 mod draft_cmd;
 mod server;
@@ -198,6 +199,16 @@ enum Command {
         #[command(flatten)]
         models: setup::ModelArgs,
     },
+    /// 账户与令牌（由管理员创建；令牌只显示一次）
+    Users {
+        #[command(subcommand)]
+        what: UsersCommand,
+    },
+    /// 审计日志
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
     /// 工作计划任务：某部门承担的任务、时限与来源（或按任务关键词查牵头与配合部门）
     Tasks {
         /// Department (协调科) or words of a task.
@@ -293,6 +304,38 @@ enum EvalCommand {
         graph_decay: Option<f32>,
         #[command(flatten)]
         models: setup::ModelArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// 创建账户并显示其令牌（只显示这一次）
+    Add {
+        name: String,
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
+    /// 列出账户
+    List {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
+    /// 吊销账户（其令牌立即失效）
+    Revoke {
+        name: String,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 校验审计日志的哈希链：发现被修改、删除或调换顺序的记录
+    Verify {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
     },
 }
 
@@ -597,6 +640,19 @@ fn run(cli: Cli) -> Result<()> {
             data,
             json,
         } => draft_cmd::tasks(&open(&data)?, &department, json),
+        Command::Users { what } => users(what),
+        Command::Audit {
+            what: AuditCommand::Verify { data },
+        } => {
+            let v = emkg_engine::audit::verify(&data.join(emkg_engine::audit::FILE))?;
+            match v.problem {
+                None => {
+                    println!("审计日志完整：{} 条记录，哈希链校验通过。", v.records);
+                    Ok(())
+                }
+                Some(p) => anyhow::bail!("审计日志校验失败（前 {} 条记录完好）：{p}", v.records),
+            }
+        }
         Command::Bench {
             what:
                 BenchCommand::Draft {
@@ -749,6 +805,54 @@ fn run(cli: Cli) -> Result<()> {
             &models,
         ),
     }
+}
+
+fn users(what: UsersCommand) -> Result<()> {
+    use emkg_engine::accounts::{Accounts, Role};
+    let data_dir = |d: &std::path::Path| -> Result<()> {
+        anyhow::ensure!(
+            d.join("emkg-data.json").is_file(),
+            "{} 不是 emkg 数据目录（请先运行 emkg ingest）",
+            d.display()
+        );
+        Ok(())
+    };
+    match what {
+        UsersCommand::Add { name, role, data } => {
+            data_dir(&data)?;
+            let role = Role::parse(&role)?;
+            let token = Accounts::open(&data)?.add(&name, role)?;
+            eprintln!(
+                "已创建账户“{name}”（{}）。令牌只显示这一次，请妥善保存：",
+                role.label()
+            );
+            println!("{token}");
+        }
+        UsersCommand::List { data } => {
+            data_dir(&data)?;
+            let a = Accounts::open(&data)?;
+            for x in a.all() {
+                println!(
+                    "{}\t{}\t创建于 {}\t{}",
+                    x.name,
+                    x.role.as_str(),
+                    emkg_engine::ingest::incident::iso_date_from_unix_days(
+                        (x.created / 86_400) as i64
+                    ),
+                    if x.revoked { "已吊销" } else { "有效" }
+                );
+            }
+        }
+        UsersCommand::Revoke { name, data } => {
+            data_dir(&data)?;
+            anyhow::ensure!(
+                Accounts::open(&data)?.revoke(&name)?,
+                "没有名为“{name}”的有效账户"
+            );
+            println!("已吊销账户“{name}”，其令牌立即失效。");
+        }
+    }
+    Ok(())
 }
 
 fn open(data: &std::path::Path) -> Result<Engine> {
@@ -1098,8 +1202,21 @@ fn serve(
         Some(g) => eprintln!("生成模型：{}", emkg_engine::models::Generator::name(g)),
         None => eprintln!("生成模型：未启用，问答将返回抽取式答案"),
     }
+    // Never open, never locked out: an empty account store gets one
+    // administrator, whose token is printed once, here.
+    let mut accounts = emkg_engine::accounts::Accounts::open(&data)?;
+    let first_token = if accounts.active().next().is_none() {
+        Some(accounts.add("admin", emkg_engine::accounts::Role::Admin)?)
+    } else {
+        None
+    };
+    let gate = Arc::new(auth::Gate::open(&data)?);
+    let audit = emkg_engine::audit::AuditLog::open(&data)
+        .context("审计日志无法打开（可运行 emkg audit verify 查看原因）")?;
     let state = Arc::new(server::AppState {
         engine,
+        gate,
+        audit,
         sparql_limits,
         generator: generator.map(|g| {
             let name = emkg_engine::models::Generator::name(&g).to_string();
@@ -1118,6 +1235,11 @@ fn serve(
             .await
             .with_context(|| format!("无法监听地址 {addr}"))?;
         let local = listener.local_addr()?;
+        if let Some(t) = &first_token {
+            println!("已创建管理员账户 admin，令牌（只显示这一次，请妥善保存）：{t}");
+            println!("  用法：curl -H 'Authorization: Bearer {t}' http://{local}/v1/search?q=…");
+            println!("  其他账户：emkg users add 姓名 --role viewer|operator|admin --data DIR");
+        }
         println!("emkg 服务已启动：http://{local}");
         println!("  GET http://{local}/health");
         println!("  GET http://{local}/v1/search?q=安全生产法第二十一条&k=5");

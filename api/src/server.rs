@@ -14,6 +14,9 @@ use std::sync::Arc;
 
 pub struct AppState {
     pub engine: Engine,
+    /// Accounts: who may call what.
+    pub gate: Arc<crate::auth::Gate>,
+    pub audit: emkg_engine::audit::AuditLog,
     pub sparql_limits: emkg_engine::QueryLimits,
     /// The local LLM (one request at a time) and its name.
     pub generator: Option<(std::sync::Mutex<Box<dyn Generator>>, String)>,
@@ -31,9 +34,20 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/reports/draft", axum::routing::post(draft_report))
         .route("/v1/memos", axum::routing::post(draft_memo))
         .route("/v1/departments/{name}/tasks", get(department_tasks))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::gate,
+        ))
+        // Bodies beyond 1 MiB are refused before any handler reads them
+        // (the largest legitimate body is a 续报 carrying its previous report).
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
+
+/// The largest request body accepted (bytes).
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// An error as the API reports it: a status and a Chinese message.
 pub struct ApiError {
@@ -42,19 +56,53 @@ pub struct ApiError {
     message: String,
 }
 
-impl From<EngineError> for ApiError {
-    fn from(e: EngineError) -> Self {
-        let (status, code) = match &e {
-            EngineError::BadQuery(_) => (StatusCode::BAD_REQUEST, "bad_query"),
-            EngineError::NoSuchDocument(_) => (StatusCode::NOT_FOUND, "not_found"),
-            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-        };
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: &str) -> ApiError {
         ApiError {
             status,
             code,
-            message: e.to_string(),
+            message: message.to_string(),
         }
     }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match &e {
+            EngineError::BadQuery(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_query", &e.to_string())
+            }
+            EngineError::NoSuchDocument(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", &e.to_string())
+            }
+            // The details (paths among them) go to the log, not the caller.
+            _ => {
+                tracing::error!("内部错误：{e}");
+                internal()
+            }
+        }
+    }
+}
+
+/// A body the route cannot take: too large (413), or unreadable (400).
+fn body_error(e: axum::extract::rejection::BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            &format!("请求体过大（上限 {} KB）", BODY_LIMIT / 1024),
+        )
+    } else {
+        bad_request("无法读取请求体")
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "该接口不支持此请求方法",
+    )
 }
 
 impl IntoResponse for ApiError {
@@ -104,8 +152,9 @@ pub struct SearchParams {
 
 async fn search(
     State(state): State<Arc<AppState>>,
-    Query(p): Query<SearchParams>,
+    p: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<wire::SearchResponse>, ApiError> {
+    let Query(p) = p.map_err(|_| bad_request("查询字符串格式错误"))?;
     let q = p.q.unwrap_or_default();
     if q.trim().is_empty() {
         return Err(bad_request("缺少查询参数 q"));
@@ -164,8 +213,9 @@ fn result_format(headers: &HeaderMap) -> emkg_engine::ResultFormat {
 async fn sparql_get(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Query(p): Query<SparqlParams>,
+    p: Result<Query<SparqlParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(p) = p.map_err(|_| bad_request("查询字符串格式错误"))?;
     run_sparql(state, &headers, p).await
 }
 
@@ -173,8 +223,9 @@ async fn sparql_get(
 async fn sparql_post(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body.map_err(body_error)?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -252,8 +303,9 @@ pub struct VerifyRequest {
 /// POST /v1/verify {"text": "…"}: every 《X》第N条 in the text, checked against the store.
 async fn verify(
     State(state): State<Arc<AppState>>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<wire::VerifyResponse>, ApiError> {
+    let body = body.map_err(body_error)?;
     let req: VerifyRequest = serde_json::from_slice(&body)
         .map_err(|e| bad_request(&format!("请求体应为 JSON：{{\"text\": \"…\"}}（{e}）")))?;
     if req.text.chars().count() > 100_000 {
@@ -284,10 +336,21 @@ pub struct AskBody {
 /// generated, then one `answer` event with the checked answer).
 async fn ask(
     State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
     headers: HeaderMap,
     body: Result<Json<AskBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| bad_request(&format!("请求体应为 JSON：{e}")))?;
+    let Json(body) = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                &format!("请求体过大（上限 {} KB）", BODY_LIMIT / 1024),
+            )
+        } else {
+            bad_request(&format!("请求体应为 JSON：{}", e.body_text()))
+        }
+    })?;
     let question = body.question.trim().to_string();
     if question.is_empty() {
         return Err(bad_request("缺少问题 question"));
@@ -339,7 +402,21 @@ async fn ask(
                 String::new(),
             ),
         };
-        Ok(wire::ask_response(&question, &answer, &model))
+        let resp = wire::ask_response(&question, &answer, &model);
+        // What was asked, answered and cited.
+        audit_detail(
+            &state,
+            caller.as_ref().map(|c| &c.0),
+            "answer",
+            "POST /v1/ask",
+            serde_json::json!({
+                "question": question,
+                "mode": resp.mode,
+                "conclusion": resp.conclusion,
+                "cited": resp.citations.iter().map(|c| c.raw.clone()).collect::<Vec<_>>(),
+            }),
+        );
+        Ok(resp)
     };
 
     if !sse {
@@ -388,8 +465,9 @@ async fn ask(
 /// `{"text": "…"}` or `{"incident": {…}}`.
 async fn assess_incident(
     State(state): State<Arc<AppState>>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = body.map_err(body_error)?;
     let v: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
     let input = if let Some(t) = v.get("text") {
@@ -413,8 +491,9 @@ async fn assess_incident(
 /// `{"text": "…"}`: a site description or hazard checklist.
 async fn assess_risk(
     State(state): State<Arc<AppState>>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let body = body.map_err(body_error)?;
     let v: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
     let t = v
@@ -525,9 +604,11 @@ fn with_model<T>(
 /// earlier draft's JSON: a 续报), `issuer`, `date`, `format`, `model`.
 async fn draft_report(
     State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body.map_err(body_error)?;
     let v: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
     let input = if let Some(t) = v.get("text") {
@@ -569,15 +650,23 @@ async fn draft_report(
     })
     .await
     .map_err(|_| internal())??;
+    audit_draft(
+        &state,
+        caller.as_ref().map(|c| &c.0),
+        "POST /v1/reports/draft",
+        &d,
+    );
     draft_response(&d, format, "report")
 }
 
 /// `{"topic": "…"}`, optionally `date`, `format`, `model`.
 async fn draft_memo(
     State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<crate::auth::Caller>>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body.map_err(body_error)?;
     let v: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
     let topic = opt_str(&v, "topic")?
@@ -591,6 +680,7 @@ async fn draft_memo(
     })
     .await
     .map_err(|_| internal())??;
+    audit_draft(&state, caller.as_ref().map(|c| &c.0), "POST /v1/memos", &d);
     draft_response(&d, format, "memo")
 }
 
@@ -605,10 +695,53 @@ async fn department_tasks(
     Ok(Json(t))
 }
 
+/// The audit record of a produced draft: which, and what it cites.
+fn audit_draft(
+    state: &AppState,
+    caller: Option<&crate::auth::Caller>,
+    target: &str,
+    d: &emkg_engine::draft::Draft,
+) {
+    audit_detail(
+        state,
+        caller,
+        "draft",
+        target,
+        serde_json::json!({
+            "kind": d.kind,
+            "title": d.title,
+            "cited": d.citations.iter().map(|c| c.citation.clone()).collect::<Vec<_>>(),
+            "removed": d.removed.len(),
+            "missing": d.missing,
+        }),
+    );
+}
+
+/// An audit record of what a request produced.
+fn audit_detail(
+    state: &AppState,
+    caller: Option<&crate::auth::Caller>,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) {
+    crate::auth::audit(
+        state,
+        emkg_engine::audit::Event {
+            user: caller.map_or("-".into(), |c| c.name.clone()),
+            role: caller.map_or("-".into(), |c| c.role.as_str().to_string()),
+            action: action.into(),
+            target: target.into(),
+            status: 200,
+            detail,
+        },
+    );
+}
+
 fn internal() -> ApiError {
     ApiError {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         code: "internal",
-        message: "服务内部错误".into(),
+        message: "服务内部错误，详情已写入服务日志".into(),
     }
 }

@@ -14,8 +14,10 @@
 //! assert_eq!(hits[0].chunk.article, Some(21));
 //! ```
 
+pub mod accounts;
 pub mod answer;
 pub mod assess;
+pub mod audit;
 pub mod citations;
 mod commit;
 mod dense;

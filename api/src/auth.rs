@@ -1,0 +1,233 @@
+//! Authentication, roles and the request audit, as one middleware: every
+//! request but `/health` carries `Authorization: Bearer <token>`; the
+//! token's account must hold the role the route needs (viewer: search, ask,
+//! verify, read; operator: + assessments, reports, memos; admin: the rest);
+//! every request is appended to the audit log with its caller and status.
+//! Glue only: accounts and the log are `emkg_engine::{accounts, audit}`.
+
+use crate::server::{ApiError, AppState};
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use emkg_engine::accounts::{Accounts, Role};
+use emkg_engine::audit::Event;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+/// Who made a request (an extension handlers may read).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    pub role: Role,
+}
+
+/// The account store as the server sees it: reread when the file changes
+/// (`emkg users add|revoke` while the server runs), verified tokens cached
+/// by their SHA-256 so Argon2 runs once per token, not once per request.
+pub struct Gate {
+    path: PathBuf,
+    data_dir: PathBuf,
+    state: Mutex<GateState>,
+}
+
+struct GateState {
+    accounts: Accounts,
+    modified: Option<SystemTime>,
+    verified: HashMap<[u8; 32], Caller>,
+}
+
+fn modified(p: &Path) -> Option<SystemTime> {
+    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+}
+
+impl Gate {
+    pub fn open(data_dir: &Path) -> anyhow::Result<Gate> {
+        let accounts = Accounts::open(data_dir)?;
+        let path = accounts.path().to_path_buf();
+        Ok(Gate {
+            state: Mutex::new(GateState {
+                modified: modified(&path),
+                accounts,
+                verified: HashMap::new(),
+            }),
+            path,
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+
+    /// The caller a token belongs to, or `None`.
+    pub fn check(&self, token: &str) -> Option<Caller> {
+        let mut st = self.state.lock().ok()?;
+        let now = modified(&self.path);
+        if now != st.modified {
+            // Accounts changed (a revocation among them): forget every
+            // verified token and read the store again.
+            if let Ok(a) = Accounts::open(&self.data_dir) {
+                st.accounts = a;
+            }
+            st.modified = now;
+            st.verified.clear();
+        }
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        if let Some(c) = st.verified.get(&key) {
+            return Some(c.clone());
+        }
+        let a = st.accounts.verify(token)?;
+        let c = Caller {
+            name: a.name.clone(),
+            role: a.role,
+        };
+        st.verified.insert(key, c.clone());
+        Some(c)
+    }
+}
+
+/// The role a route needs (`None`: open to all).
+pub fn required_role(method: &axum::http::Method, path: &str) -> Option<Role> {
+    if path == "/health" {
+        return None;
+    }
+    let operator = [
+        "/v1/incidents/assess",
+        "/v1/risk/assess",
+        "/v1/reports/draft",
+        "/v1/memos",
+    ];
+    if operator.contains(&path) {
+        return Some(Role::Operator);
+    }
+    let viewer = path == "/v1/search"
+        || path == "/v1/ask"
+        || path == "/v1/verify"
+        || path == "/sparql"
+        || (path.starts_with("/v1/departments/") && method == axum::http::Method::GET);
+    if viewer {
+        return Some(Role::Viewer);
+    }
+    // Anything else (documents, ingest, accounts …) is the administrator's.
+    Some(Role::Admin)
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
+    let mut r = ApiError::new(status, code, message).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+    }
+    r
+}
+
+pub async fn gate(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = req
+        .uri()
+        .query()
+        .map(|q| q.chars().take(500).collect::<String>());
+    let target = format!("{method} {path}");
+    let Some(need) = required_role(&method, &path) else {
+        return next.run(req).await;
+    };
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let caller = match token {
+        None => None,
+        Some(t) => {
+            let gate = state.gate.clone();
+            tokio::task::spawn_blocking(move || gate.check(&t))
+                .await
+                .ok()
+                .flatten()
+        }
+    };
+    let response = match &caller {
+        None => refuse(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "未提供有效的访问令牌：请在请求头中加入 Authorization: Bearer <令牌>（令牌由管理员用 emkg users add 创建）",
+        ),
+        Some(c) if c.role < need => refuse(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            &format!(
+                "账户“{}”（{}）无权使用该接口，需要{}权限",
+                c.name,
+                c.role.label(),
+                need.label()
+            ),
+        ),
+        Some(c) => {
+            req.extensions_mut().insert(c.clone());
+            next.run(req).await
+        }
+    };
+    let (user, role) = match &caller {
+        Some(c) => (c.name.clone(), c.role.as_str().to_string()),
+        None => ("-".to_string(), "-".to_string()),
+    };
+    audit(
+        &state,
+        Event {
+            user,
+            role,
+            action: "request".into(),
+            target,
+            status: response.status().as_u16(),
+            detail: match query {
+                Some(q) => serde_json::json!({ "query": q }),
+                None => serde_json::Value::Null,
+            },
+        },
+    );
+    response
+}
+
+/// Appends to the audit log; a failure is logged, not turned into the
+/// caller's error (the answer was already given).
+pub fn audit(state: &AppState, e: Event) {
+    if let Err(err) = state.audit.append(e) {
+        tracing::error!("审计日志写入失败：{err}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn routes_and_roles() {
+        assert_eq!(required_role(&Method::GET, "/health"), None);
+        assert_eq!(
+            required_role(&Method::GET, "/v1/search"),
+            Some(Role::Viewer)
+        );
+        assert_eq!(required_role(&Method::POST, "/sparql"), Some(Role::Viewer));
+        assert_eq!(
+            required_role(&Method::POST, "/v1/reports/draft"),
+            Some(Role::Operator)
+        );
+        assert_eq!(
+            required_role(&Method::GET, "/v1/departments/协调科/tasks"),
+            Some(Role::Viewer)
+        );
+        assert_eq!(
+            required_role(&Method::POST, "/v1/ingest"),
+            Some(Role::Admin)
+        );
+        assert_eq!(
+            required_role(&Method::GET, "/v1/anything"),
+            Some(Role::Admin)
+        );
+    }
+}
