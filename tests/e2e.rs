@@ -1557,3 +1557,68 @@ fn accounts_roles_audit_and_json_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("审计日志"));
 }
+
+#[test]
+fn a_full_question_queue_answers_503_while_search_keeps_answering() {
+    let f = fixture();
+    run_ok(&[
+        "ingest",
+        &f.input.display().to_string(),
+        "--data",
+        &data_arg(&f),
+    ]);
+    let s = serve_with(&f.data, &["--ask-queue", "2"]);
+    let token = TOKEN.with(|t| t.borrow().clone()).unwrap();
+    let ask = format!("{}/v1/ask", s.base);
+    let search = format!("{}/v1/search?q={}", s.base, percent("安全生产管理人员"));
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(24));
+    let mut handles = Vec::new();
+    for i in 0..24 {
+        let (ask, search, token, barrier) =
+            (ask.clone(), search.clone(), token.clone(), barrier.clone());
+        handles.push(std::thread::spawn(move || {
+            TOKEN.with(|t| *t.borrow_mut() = Some(token));
+            barrier.wait();
+            if i < 20 {
+                let (st, head, b) = request(
+                    "POST",
+                    &ask,
+                    &[("Content-Type", "application/json")],
+                    r#"{"question":"生产经营单位应当如何配备安全生产管理人员？","evidence":10}"#
+                        .as_bytes(),
+                );
+                ("ask", st, head, b)
+            } else {
+                let (st, head, b) = request("GET", &search, &[], b"");
+                ("search", st, head, b)
+            }
+        }));
+    }
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let asks: Vec<_> = results.iter().filter(|r| r.0 == "ask").collect();
+    let ok = asks.iter().filter(|r| r.1 == 200).count();
+    let busy: Vec<_> = asks.iter().filter(|r| r.1 == 503).collect();
+    assert_eq!(
+        ok + busy.len(),
+        20,
+        "only 200 and deliberate 503: {:?}",
+        asks.iter().map(|r| r.1).collect::<Vec<_>>()
+    );
+    assert!(ok >= 1, "some questions are answered");
+    assert!(
+        !busy.is_empty(),
+        "a queue of 2 cannot hold 20 questions at once"
+    );
+    for b in &busy {
+        assert!(b.2.contains("retry-after:"), "{}", b.2);
+        let e: Value = serde_json::from_str(&b.3).unwrap();
+        assert_eq!(e["error"]["code"], "busy");
+    }
+    for r in results.iter().filter(|r| r.0 == "search") {
+        assert_eq!(r.1, 200, "search keeps answering: {}", r.3);
+    }
+    // The queue gives its places back.
+    let (st, b) = get(&format!("{}/health", s.base));
+    assert_eq!(st, 200);
+    assert_eq!(serde_json::from_str::<Value>(&b).unwrap()["ask_queue"], 0);
+}

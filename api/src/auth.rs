@@ -123,7 +123,43 @@ fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
     r
 }
 
-pub async fn gate(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+static REQUEST_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Every request: an id (`x-request-id`), a time limit (504 beyond it), a
+/// log line; then [`check`].
+pub async fn gate(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let id = REQUEST_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = std::time::Instant::now();
+    let mut response =
+        match tokio::time::timeout(state.request_timeout, check(state.clone(), req, next)).await {
+            Ok(r) => r,
+            Err(_) => ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout",
+                &format!(
+                    "请求处理超时（上限 {} 秒）",
+                    state.request_timeout.as_secs()
+                ),
+            )
+            .into_response(),
+        };
+    if let Ok(v) = header::HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    tracing::info!(
+        request_id = id,
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}
+
+async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req

@@ -5,6 +5,7 @@ mod assess_cmd;
 mod auth;
 mod bench_cmd;
 mod draft_cmd;
+mod limit;
 mod server;
 mod setup;
 mod store_cmd;
@@ -140,6 +141,12 @@ enum Command {
         /// SPARQL endpoint: most solutions returned.
         #[arg(long, default_value_t = 10_000)]
         sparql_max_results: usize,
+        /// Questions waiting or running at once; more get 503 + Retry-After.
+        #[arg(long, default_value_t = 8)]
+        ask_queue: usize,
+        /// Longest time a request may take (seconds) before 504.
+        #[arg(long, default_value_t = 300)]
+        request_timeout_s: u64,
         #[command(flatten)]
         models: setup::ModelArgs,
     },
@@ -569,6 +576,8 @@ fn run(cli: Cli) -> Result<()> {
             addr,
             sparql_timeout_s,
             sparql_max_results,
+            ask_queue,
+            request_timeout_s,
             models,
         } => serve(
             data,
@@ -576,6 +585,10 @@ fn run(cli: Cli) -> Result<()> {
             emkg_engine::QueryLimits {
                 timeout: std::time::Duration::from_secs_f64(sparql_timeout_s.max(0.001)),
                 max_results: sparql_max_results,
+            },
+            Limits {
+                ask_queue,
+                request_timeout: std::time::Duration::from_secs(request_timeout_s.max(1)),
             },
             &models,
         ),
@@ -1181,10 +1194,17 @@ fn sparql(
     Ok(())
 }
 
+/// The server's bounds.
+struct Limits {
+    ask_queue: usize,
+    request_timeout: std::time::Duration,
+}
+
 fn serve(
     data: PathBuf,
     addr: &str,
     sparql_limits: emkg_engine::QueryLimits,
+    limits: Limits,
     models: &setup::ModelArgs,
 ) -> Result<()> {
     let cfg = models.config()?;
@@ -1213,10 +1233,23 @@ fn serve(
     let gate = Arc::new(auth::Gate::open(&data)?);
     let audit = emkg_engine::audit::AuditLog::open(&data)
         .context("审计日志无法打开（可运行 emkg audit verify 查看原因）")?;
+    // One LLM: questions run one at a time with a model (it is behind a
+    // mutex anyway), else one per core; SPARQL and citation checks two at
+    // a time, so search keeps the rest of the machine.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let ask_concurrency = if generator.is_some() { 1 } else { cores };
     let state = Arc::new(server::AppState {
         engine,
         gate,
         audit,
+        ask_limit: limit::Limiter::new(
+            "问答",
+            ask_concurrency,
+            limits.ask_queue,
+            std::time::Duration::from_secs(120),
+        ),
+        heavy_limit: limit::Limiter::new("查询", 2, 16, std::time::Duration::from_secs(30)),
+        request_timeout: limits.request_timeout,
         sparql_limits,
         generator: generator.map(|g| {
             let name = emkg_engine::models::Generator::name(&g).to_string();

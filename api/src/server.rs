@@ -17,6 +17,12 @@ pub struct AppState {
     /// Accounts: who may call what.
     pub gate: Arc<crate::auth::Gate>,
     pub audit: emkg_engine::audit::AuditLog,
+    /// Questions (retrieval and the LLM): a bounded queue.
+    pub ask_limit: Arc<crate::limit::Limiter>,
+    /// Other expensive reads (SPARQL, citation checks).
+    pub heavy_limit: Arc<crate::limit::Limiter>,
+    /// Longest time a request may take before 504.
+    pub request_timeout: std::time::Duration,
     pub sparql_limits: emkg_engine::QueryLimits,
     /// The local LLM (one request at a time) and its name.
     pub generator: Option<(std::sync::Mutex<Box<dyn Generator>>, String)>,
@@ -50,6 +56,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// An error as the API reports it: a status and a Chinese message.
+#[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
@@ -107,13 +114,19 @@ async fn method_not_allowed() -> ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let busy = self.code == "busy";
         let body = wire::ErrorJson {
             error: wire::ErrorBody {
                 code: self.code,
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if busy {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        }
+        r
     }
 }
 
@@ -138,6 +151,7 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "status": "ok",
         "documents": s.docs.len(),
+        "ask_queue": state.ask_limit.depth(),
         "version": env!("CARGO_PKG_VERSION"),
     }))
 }
@@ -272,14 +286,19 @@ async fn run_sparql(
         return Err(bad_request("缺少参数 query"));
     };
     let format = result_format(headers);
+    let ticket = state.heavy_limit.admit().await?;
     let out = tokio::task::spawn_blocking(move || {
+        let _ticket = ticket;
         state.engine.sparql(&query, &state.sparql_limits, format)
     })
     .await
     .map_err(|e| ApiError {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         code: "internal",
-        message: format!("查询任务失败：{e}"),
+        message: {
+            tracing::error!("查询任务失败：{e}");
+            "服务内部错误，详情已写入服务日志".into()
+        },
     })??;
     let mut resp = (
         StatusCode::OK,
@@ -311,13 +330,20 @@ async fn verify(
     if req.text.chars().count() > 100_000 {
         return Err(bad_request("文本过长（上限 10 万字）"));
     }
-    let checks = tokio::task::spawn_blocking(move || state.engine.verify_citations(&req.text))
-        .await
-        .map_err(|e| ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            message: format!("核验任务失败：{e}"),
-        })?;
+    let ticket = state.heavy_limit.admit().await?;
+    let checks = tokio::task::spawn_blocking(move || {
+        let _ticket = ticket;
+        state.engine.verify_citations(&req.text)
+    })
+    .await
+    .map_err(|e| ApiError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "internal",
+        message: {
+            tracing::error!("核验任务失败：{e}");
+            "服务内部错误，详情已写入服务日志".into()
+        },
+    })?;
     Ok(Json(wire::verify_response(&checks)))
 }
 
@@ -384,7 +410,15 @@ async fn ask(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/event-stream"));
 
+    let ticket = state.ask_limit.admit().await?;
+    let cancelled = ticket.cancelled.clone();
+    let cancel_flag = ticket.cancelled.clone();
     let run = move |on_text: &mut dyn FnMut(&str) -> bool| -> Result<wire::AskResponse, ApiError> {
+        // The turn is held while the work runs, even past a client's leaving.
+        let _ticket = ticket;
+        let mut on_text =
+            |t: &str| !cancelled.load(std::sync::atomic::Ordering::Acquire) && on_text(t);
+        let on_text: &mut dyn FnMut(&str) -> bool = &mut on_text;
         let (answer, model) = match &state.generator {
             Some((g, name)) => {
                 let mut g = g.lock().map_err(|_| ApiError {
@@ -420,12 +454,17 @@ async fn ask(
     };
 
     if !sse {
+        // A client that goes away drops this future: the flag stops the model.
+        let _cancel = crate::limit::CancelOnDrop(cancel_flag);
         let resp = tokio::task::spawn_blocking(move || run(&mut |_| true))
             .await
             .map_err(|e| ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "internal",
-                message: format!("问答任务失败：{e}"),
+                message: {
+                    tracing::error!("问答任务失败：{e}");
+                    "服务内部错误，详情已写入服务日志".into()
+                },
             })??;
         return Ok(Json(resp).into_response());
     }
