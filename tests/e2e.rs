@@ -1418,6 +1418,16 @@ fn accounts_roles_audit_and_json_errors() {
         b"",
     );
     assert_eq!(st, 401);
+    // A well-formed token with a wrong secret for a real account id.
+    let last = if admin.ends_with('0') { '1' } else { '0' };
+    let wrong = format!("{}{last}", &admin[..admin.len() - 1]);
+    let (st, _, _) = request("GET", &search, &[("Authorization", &bearer(&wrong))], b"");
+    assert_eq!(st, 401);
+    // Unknown paths and wrong methods are behind the gate too.
+    for u in [format!("{}/nowhere", s.base), format!("{}/v1/ask", s.base)] {
+        let (st, _, b) = request("GET", &u, &[("Authorization", "")], b"");
+        assert_eq!(st, 401, "{u}: {b}");
+    }
     let (st, _, _) = request("GET", &search, &[("Authorization", &bearer(&admin))], b"");
     assert_eq!(st, 200);
 
@@ -1520,6 +1530,13 @@ fn accounts_roles_audit_and_json_errors() {
             vec![],
             404,
             "not_found",
+        ),
+        (
+            "GET",
+            format!("{}/v1/departments/%FF/tasks", s.base),
+            vec![],
+            400,
+            "bad_request",
         ),
     ] {
         let (st, _, b) = request(method, &url, &[("Content-Type", "application/json")], &body);

@@ -35,13 +35,23 @@ pub struct Gate {
 }
 
 struct GateState {
-    accounts: Accounts,
-    modified: Option<SystemTime>,
+    accounts: Arc<Accounts>,
+    version: Option<Version>,
     verified: HashMap<[u8; 32], Caller>,
 }
 
-fn modified(p: &Path) -> Option<SystemTime> {
-    std::fs::metadata(p).and_then(|m| m.modified()).ok()
+/// What tells a changed store: its time, length and inode (a rename by
+/// `write_atomic` gives a new inode even within one timestamp tick).
+#[derive(Debug, Clone, PartialEq)]
+struct Version(Option<SystemTime>, u64, u64);
+
+fn version(p: &Path) -> Option<Version> {
+    let m = std::fs::metadata(p).ok()?;
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some(Version(m.modified().ok(), m.len(), ino))
 }
 
 impl Gate {
@@ -50,8 +60,8 @@ impl Gate {
         let path = accounts.path().to_path_buf();
         Ok(Gate {
             state: Mutex::new(GateState {
-                modified: modified(&path),
-                accounts,
+                version: version(&path),
+                accounts: Arc::new(accounts),
                 verified: HashMap::new(),
             }),
             path,
@@ -61,27 +71,37 @@ impl Gate {
 
     /// The caller a token belongs to, or `None`.
     pub fn check(&self, token: &str) -> Option<Caller> {
-        let mut st = self.state.lock().ok()?;
-        let now = modified(&self.path);
-        if now != st.modified {
-            // Accounts changed (a revocation among them): forget every
-            // verified token and read the store again.
-            if let Ok(a) = Accounts::open(&self.data_dir) {
-                st.accounts = a;
-            }
-            st.modified = now;
-            st.verified.clear();
-        }
+        let token = token.trim();
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(c) = st.verified.get(&key) {
-            return Some(c.clone());
-        }
-        let a = st.accounts.verify(token)?;
+        let accounts = {
+            let mut st = self.state.lock().ok()?;
+            let now = version(&self.path);
+            if now != st.version {
+                // Accounts changed (a revocation among them): forget every
+                // verified token and read the store again; a store that
+                // cannot be read admits no one.
+                st.accounts = Arc::new(Accounts::open(&self.data_dir).unwrap_or_else(|e| {
+                    tracing::error!("账户存储无法读取，拒绝所有令牌：{e}");
+                    Accounts::empty(&self.data_dir)
+                }));
+                st.version = now;
+                st.verified.clear();
+            }
+            if let Some(c) = st.verified.get(&key) {
+                return Some(c.clone());
+            }
+            st.accounts.clone()
+        };
+        // Argon2 runs outside the lock: a wrong secret slows no one else.
+        let a = accounts.verify(token)?;
         let c = Caller {
             name: a.name.clone(),
             role: a.role,
         };
-        st.verified.insert(key, c.clone());
+        let mut st = self.state.lock().ok()?;
+        if Arc::ptr_eq(&st.accounts, &accounts) {
+            st.verified.insert(key, c.clone());
+        }
         Some(c)
     }
 }
@@ -125,60 +145,27 @@ fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
 
 static REQUEST_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
-/// Every request: an id (`x-request-id`), a time limit (504 beyond it), a
-/// log line; then [`check`].
-pub async fn gate(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+/// Every request: an id (`x-request-id`), authentication and the route's
+/// role, a time limit (504 beyond it), an audit record and a log line.
+pub async fn gate(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let id = REQUEST_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let started = std::time::Instant::now();
-    let mut response =
-        match tokio::time::timeout(state.request_timeout, check(state.clone(), req, next)).await {
-            Ok(r) => r,
-            Err(_) => ApiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "timeout",
-                &format!(
-                    "请求处理超时（上限 {} 秒）",
-                    state.request_timeout.as_secs()
-                ),
-            )
-            .into_response(),
-        };
-    if let Ok(v) = header::HeaderValue::from_str(&id.to_string()) {
-        response.headers_mut().insert("x-request-id", v);
-    }
-    tracing::info!(
-        request_id = id,
-        %method,
-        path,
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    response
-}
-
-async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req
         .uri()
         .query()
         .map(|q| q.chars().take(500).collect::<String>());
-    let target = format!("{method} {path}");
-    let Some(need) = required_role(&method, &path) else {
-        return next.run(req).await;
-    };
+    let started = std::time::Instant::now();
+    let need = required_role(&method, &path);
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
-    let caller = match token {
-        None => None,
-        Some(t) => {
+    let caller = match (need, token) {
+        (None, _) | (_, None) => None,
+        (Some(_), Some(t)) => {
             let gate = state.gate.clone();
             tokio::task::spawn_blocking(move || gate.check(&t))
                 .await
@@ -186,13 +173,13 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
                 .flatten()
         }
     };
-    let response = match &caller {
-        None => refuse(
+    let mut response = match (need, &caller) {
+        (Some(_), None) => refuse(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "未提供有效的访问令牌：请在请求头中加入 Authorization: Bearer <令牌>（令牌由管理员用 emkg users add 创建）",
         ),
-        Some(c) if c.role < need => refuse(
+        (Some(need), Some(c)) if c.role < need => refuse(
             StatusCode::FORBIDDEN,
             "forbidden",
             &format!(
@@ -202,29 +189,53 @@ async fn check(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
                 need.label()
             ),
         ),
-        Some(c) => {
-            req.extensions_mut().insert(c.clone());
-            next.run(req).await
+        _ => {
+            if let Some(c) = &caller {
+                req.extensions_mut().insert(c.clone());
+            }
+            match tokio::time::timeout(state.request_timeout, next.run(req)).await {
+                Ok(r) => r,
+                Err(_) => ApiError::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "timeout",
+                    &format!("请求处理超时（上限 {} 秒）", state.request_timeout.as_secs()),
+                )
+                .into_response(),
+            }
         }
     };
-    let (user, role) = match &caller {
-        Some(c) => (c.name.clone(), c.role.as_str().to_string()),
-        None => ("-".to_string(), "-".to_string()),
-    };
-    audit(
-        &state,
-        Event {
+    if let Ok(v) = header::HeaderValue::from_str(&id.to_string()) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    let status = response.status().as_u16();
+    tracing::info!(
+        request_id = id,
+        %method,
+        path,
+        status,
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    if need.is_some() {
+        let (user, role) = match &caller {
+            Some(c) => (c.name.clone(), c.role.as_str().to_string()),
+            None => ("-".to_string(), "-".to_string()),
+        };
+        let event = Event {
             user,
             role,
             action: "request".into(),
-            target,
-            status: response.status().as_u16(),
+            target: format!("{method} {path}"),
+            status,
             detail: match query {
-                Some(q) => serde_json::json!({ "query": q }),
-                None => serde_json::Value::Null,
+                Some(q) => serde_json::json!({ "query": q, "request_id": id }),
+                None => serde_json::json!({ "request_id": id }),
             },
-        },
-    );
+        };
+        // The append syncs to disk: off the async workers.
+        let st = state.clone();
+        let _ = tokio::task::spawn_blocking(move || audit(&st, event)).await;
+    }
     response
 }
 

@@ -1270,7 +1270,7 @@ fn serve(
         let local = listener.local_addr()?;
         if let Some(t) = &first_token {
             println!("已创建管理员账户 admin，令牌（只显示这一次，请妥善保存）：{t}");
-            println!("  用法：curl -H 'Authorization: Bearer {t}' http://{local}/v1/search?q=…");
+            println!("  用法：curl -H 'Authorization: Bearer <令牌>' http://{local}/v1/search?q=…");
             println!("  其他账户：emkg users add 姓名 --role viewer|operator|admin --data DIR");
         }
         println!("emkg 服务已启动：http://{local}");

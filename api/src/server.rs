@@ -200,7 +200,10 @@ async fn search(
         .map_err(|e| ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "internal",
-            message: format!("检索任务失败：{e}"),
+            message: {
+                tracing::error!("检索任务失败：{e}");
+                "服务内部错误，详情已写入服务日志".into()
+            },
         })??;
     Ok(Json(wire::search_response(&hits.0, &hits.1)))
 }
@@ -413,6 +416,7 @@ async fn ask(
     let ticket = state.ask_limit.admit().await?;
     let cancelled = ticket.cancelled.clone();
     let cancel_flag = ticket.cancelled.clone();
+    let state_timeout = state.request_timeout;
     let run = move |on_text: &mut dyn FnMut(&str) -> bool| -> Result<wire::AskResponse, ApiError> {
         // The turn is held while the work runs, even past a client's leaving.
         let _ticket = ticket;
@@ -471,14 +475,32 @@ async fn ask(
 
     use axum::response::sse::{Event, KeepAlive, Sse};
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
+    let deadline = std::time::Instant::now() + state_timeout;
     tokio::task::spawn_blocking(move || {
         let token_tx = tx.clone();
         let result = run(&mut |t| {
-            let ev = Event::default()
+            let mut ev = Event::default()
                 .event("token")
                 .data(serde_json::json!({ "text": t }).to_string());
-            // A closed stream (client gone) stops generation.
-            token_tx.blocking_send(ev).is_ok()
+            // A closed stream (client gone), a client that stops reading
+            // for 30 s, or the request's time limit stops generation.
+            let stalled = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                if std::time::Instant::now() > deadline {
+                    return false;
+                }
+                match token_tx.try_send(ev) {
+                    Ok(()) => return true,
+                    Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return false,
+                    Err(tokio::sync::mpsc::error::TrySendError::Full(back)) => {
+                        if std::time::Instant::now() > stalled {
+                            return false;
+                        }
+                        ev = back;
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                }
+            }
         });
         let ev = match result {
             Ok(resp) => Event::default()
@@ -489,7 +511,8 @@ async fn ask(
                     .to_string(),
             ),
         };
-        let _ = tx.blocking_send(ev);
+        // The final event: waits for room, but not past the stall bound.
+        let _ = tx.try_send(ev);
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv()
@@ -676,8 +699,15 @@ async fn draft_report(
         issuer: opt_str(&v, "issuer")?,
         date: opt_str(&v, "date")?.unwrap_or_else(crate::draft_cmd::today),
     };
+    // The model's work queues with the questions.
+    let ticket = if use_model && state.generator.is_some() {
+        Some(state.ask_limit.admit().await?)
+    } else {
+        None
+    };
     let st = state.clone();
     let d = tokio::task::spawn_blocking(move || {
+        let _ticket = ticket;
         with_model(&st, use_model, |g| {
             st.engine.draft_report(
                 &req,
@@ -713,8 +743,14 @@ async fn draft_memo(
     let format = draft_format(&v, &headers)?;
     let use_model = wants_model(&v)?;
     let date = opt_str(&v, "date")?.unwrap_or_else(crate::draft_cmd::today);
+    let ticket = if use_model && state.generator.is_some() {
+        Some(state.ask_limit.admit().await?)
+    } else {
+        None
+    };
     let st = state.clone();
     let d = tokio::task::spawn_blocking(move || {
+        let _ticket = ticket;
         with_model(&st, use_model, |g| st.engine.draft_memo(&topic, &date, g))
     })
     .await
@@ -725,8 +761,9 @@ async fn draft_memo(
 
 async fn department_tasks(
     State(state): State<Arc<AppState>>,
-    axum::extract::Path(name): axum::extract::Path<String>,
+    name: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<emkg_engine::draft::tasks::DepartmentTasks>, ApiError> {
+    let axum::extract::Path(name) = name.map_err(|_| bad_request("路径中的部门名称无效"))?;
     let st = state.clone();
     let t = tokio::task::spawn_blocking(move || st.engine.department_tasks(&name))
         .await

@@ -119,6 +119,15 @@ impl Accounts {
         Ok(Accounts { path, file })
     }
 
+    /// A store with no accounts (what a server falls back to when the file
+    /// cannot be read: it admits no one).
+    pub fn empty(data_dir: &Path) -> Accounts {
+        Accounts {
+            path: data_dir.join(FILE),
+            file: File::default(),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -134,6 +143,8 @@ impl Accounts {
 
     /// Creates an account and returns its token (shown once, never stored).
     pub fn add(&mut self, name: &str, role: Role) -> Result<String> {
+        let _lock = self.lock()?;
+        self.reload()?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
             return Err(EngineError::BadQuery(
@@ -176,6 +187,8 @@ impl Accounts {
 
     /// Revokes the account named `name`; false when there is none.
     pub fn revoke(&mut self, name: &str) -> Result<bool> {
+        let _lock = self.lock()?;
+        self.reload()?;
         let mut any = false;
         for a in self
             .file
@@ -203,10 +216,47 @@ impl Accounts {
             .map(|_| a)
     }
 
+    /// Two `emkg users` at once must not lose an account: changes are
+    /// made under an exclusive lock on `accounts.lock`, on the file as it is
+    /// then.
+    fn lock(&self) -> Result<std::fs::File> {
+        let p = self.path.with_file_name("accounts.lock");
+        let io = |source| EngineError::Io {
+            path: p.clone(),
+            source,
+        };
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p)
+            .map_err(io)?;
+        f.lock().map_err(io)?;
+        Ok(f)
+    }
+
+    fn reload(&mut self) -> Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        self.file = Accounts::open(dir)?.file;
+        Ok(())
+    }
+
     fn save(&self) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(&self.file)
             .map_err(|e| EngineError::Unavailable(format!("无法保存账户：{e}")))?;
-        write_atomic(&self.path, &bytes)
+        write_atomic(&self.path, &bytes)?;
+        // Hashes only, but still nobody else's to read.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |source| EngineError::Io {
+                    path: self.path.clone(),
+                    source,
+                },
+            )?;
+        }
+        Ok(())
     }
 }
 

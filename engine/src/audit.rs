@@ -70,17 +70,59 @@ struct Tail {
     hash: String,
 }
 
-/// An open audit log, appended to by one process.
+/// An open audit log, appended to by one process: it holds an exclusive
+/// lock on `audit.lock` while open (two servers on one data directory would
+/// fork the chain).
 pub struct AuditLog {
     path: PathBuf,
     tail: Mutex<Tail>,
+    _lock: std::fs::File,
 }
+
+#[cfg(unix)]
+fn private(o: &mut std::fs::OpenOptions) {
+    use std::os::unix::fs::OpenOptionsExt;
+    o.mode(0o600);
+}
+#[cfg(not(unix))]
+fn private(_: &mut std::fs::OpenOptions) {}
 
 impl AuditLog {
     /// Opens (or creates) the log of `data_dir`; the chain is verified
     /// first, so a server never extends a broken chain silently.
     pub fn open(data_dir: &Path) -> Result<AuditLog> {
         let path = data_dir.join(FILE);
+        let lock_path = data_dir.join("audit.lock");
+        let io = |p: &Path| {
+            let p = p.to_path_buf();
+            move |source| EngineError::Io { path: p, source }
+        };
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        if lock.try_lock().is_err() {
+            return Err(EngineError::Unavailable(
+                "审计日志正被另一个服务进程写入：同一数据目录只能运行一个服务".into(),
+            ));
+        }
+        // A record cut short by a crash mid-write was never acknowledged:
+        // drop the partial line so the chain continues from the last whole
+        // record.
+        if let Ok(bytes) = std::fs::read(&path) {
+            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+                let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(io(&path))?;
+                f.set_len(keep as u64).map_err(io(&path))?;
+                f.sync_all().map_err(io(&path))?;
+                tracing::warn!("审计日志末尾有一条未写完的记录（崩溃所致），已截去");
+            }
+        }
         let v = verify(&path)?;
         if let Some(p) = v.problem {
             return Err(EngineError::Corrupt {
@@ -94,6 +136,7 @@ impl AuditLog {
                 seq: v.records,
                 hash: v.last_hash,
             }),
+            _lock: lock,
         })
     }
 
@@ -126,19 +169,20 @@ impl AuditLog {
             path: self.path.clone(),
             source,
         };
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(io)?;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).append(true);
+        private(&mut opts);
+        let mut f = opts.open(&self.path).map_err(io)?;
         f.write_all(line.as_bytes()).map_err(io)?;
         f.sync_data().map_err(io)?;
+        // The record is in: the chain continues from it whatever the head
+        // write does (a head one behind is accepted by `verify`).
+        tail.seq = r.seq;
+        tail.hash = r.hash.clone();
         crate::store::write_atomic(
             &self.path.with_file_name(HEAD),
             format!("{} {}\n", r.seq, r.hash).as_bytes(),
         )?;
-        tail.seq = r.seq;
-        tail.hash = r.hash;
         Ok(())
     }
 }
@@ -293,9 +337,28 @@ mod tests {
             .unwrap()
             .contains("末尾的记录被删除"));
         // A broken log is not extended.
+        drop(log);
         let mut l = orig.clone();
         l[0] = l[0].replace("甲", "丙");
         write(&l);
         assert!(AuditLog::open(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_and_a_second_writer_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(dir.path()).unwrap();
+        log.append(event("甲", "问题0")).unwrap();
+        // A second writer on the same directory is refused.
+        assert!(AuditLog::open(dir.path()).is_err());
+        drop(log);
+        let p = dir.path().join(FILE);
+        let mut s = std::fs::read_to_string(&p).unwrap();
+        s.push_str("{\"seq\":2,\"ts\":1");
+        std::fs::write(&p, s).unwrap();
+        let log = AuditLog::open(dir.path()).unwrap();
+        log.append(event("乙", "问题1")).unwrap();
+        let v = verify(&p).unwrap();
+        assert_eq!((v.records, v.problem), (2, None));
     }
 }
