@@ -1638,4 +1638,20 @@ fn a_full_question_queue_answers_503_while_search_keeps_answering() {
     let (st, b) = get(&format!("{}/health", s.base));
     assert_eq!(st, 200);
     assert_eq!(serde_json::from_str::<Value>(&b).unwrap()["ask_queue"], 0);
+    // Metrics count what happened, per route and status.
+    let (st, m) = get(&format!("{}/metrics", s.base));
+    assert_eq!(st, 200, "{m}");
+    let count = |route: &str, status: u16| -> u64 {
+        let key = format!("emkg_http_requests_total{{route=\"{route}\",status=\"{status}\"}} ");
+        m.lines()
+            .find_map(|l| l.strip_prefix(&key))
+            .map_or(0, |n| n.trim().parse().unwrap())
+    };
+    assert_eq!(count("/v1/ask", 200) as usize, ok, "{m}");
+    assert_eq!(count("/v1/ask", 503) as usize, busy.len(), "{m}");
+    assert_eq!(count("/v1/search", 200), 4, "{m}");
+    assert!(m.contains("emkg_ask_queue_depth 0"), "{m}");
+    assert!(
+        m.contains("emkg_http_request_duration_seconds_bucket{route=\"/v1/search\",le=\"+Inf\"} 4")
+    );
 }

@@ -121,6 +121,7 @@ pub fn required_role(method: &axum::http::Method, path: &str) -> Option<Role> {
         return Some(Role::Operator);
     }
     let viewer = path == "/v1/search"
+        || path == "/metrics"
         || path == "/v1/ask"
         || path == "/v1/verify"
         || path == "/sparql"
@@ -149,6 +150,12 @@ static REQUEST_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 /// role, a time limit (504 beyond it), an audit record and a log line.
 pub async fn gate(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let id = REQUEST_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // The route pattern (/v1/departments/{name}/tasks), not the raw path:
+    // metrics keep one series per route.
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched".to_string(), |m| m.as_str().to_string());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let query = req
@@ -208,6 +215,9 @@ pub async fn gate(State(state): State<Arc<AppState>>, mut req: Request, next: Ne
         response.headers_mut().insert("x-request-id", v);
     }
     let status = response.status().as_u16();
+    state
+        .metrics
+        .request(&route, status, started.elapsed().as_secs_f64());
     tracing::info!(
         request_id = id,
         %method,

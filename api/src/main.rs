@@ -6,6 +6,7 @@ mod auth;
 mod bench_cmd;
 mod draft_cmd;
 mod limit;
+mod metrics;
 mod server;
 mod setup;
 mod store_cmd;
@@ -1250,6 +1251,7 @@ fn serve(
         ),
         heavy_limit: limit::Limiter::new("查询", 2, 16, std::time::Duration::from_secs(30)),
         request_timeout: limits.request_timeout,
+        metrics: metrics::Metrics::default(),
         sparql_limits,
         generator: generator.map(|g| {
             let name = emkg_engine::models::Generator::name(&g).to_string();

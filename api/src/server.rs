@@ -23,6 +23,7 @@ pub struct AppState {
     pub heavy_limit: Arc<crate::limit::Limiter>,
     /// Longest time a request may take before 504.
     pub request_timeout: std::time::Duration,
+    pub metrics: crate::metrics::Metrics,
     pub sparql_limits: emkg_engine::QueryLimits,
     /// The local LLM (one request at a time) and its name.
     pub generator: Option<(std::sync::Mutex<Box<dyn Generator>>, String)>,
@@ -31,6 +32,7 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/v1/search", get(search))
         .route("/sparql", get(sparql_get).post(sparql_post))
         .route("/v1/verify", axum::routing::post(verify))
@@ -144,6 +146,18 @@ async fn not_found() -> ApiError {
         code: "not_found",
         message: "接口不存在".into(),
     }
+}
+
+/// Prometheus text: requests and latency per route, queue depth, LLM tokens.
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(state.ask_limit.depth()),
+    )
+        .into_response()
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
@@ -441,6 +455,9 @@ async fn ask(
             ),
         };
         let resp = wire::ask_response(&question, &answer, &model);
+        if let Some(g) = &resp.generation {
+            state.metrics.generation(g.generated_tokens, g.decode_secs);
+        }
         // What was asked, answered and cited.
         audit_detail(
             &state,
