@@ -9,7 +9,6 @@
 use emkg_engine::assess::IncidentInput;
 use emkg_engine::Engine;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 fn shared() -> Option<PathBuf> {
     emkg_testkit::shared().filter(|p| p.join("corpus/laws").is_dir())
@@ -17,49 +16,8 @@ fn shared() -> Option<PathBuf> {
 
 use emkg_testkit::skip;
 
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/samples")
-}
-
-struct Fixture {
-    engine: Engine,
-    _dir: tempfile::TempDir,
-}
-
-/// The shared corpus and the samples, ingested once for all tests here.
-fn engine() -> Option<&'static Engine> {
-    static E: OnceLock<Option<Fixture>> = OnceLock::new();
-    E.get_or_init(|| {
-        let corpus = shared()?.join("corpus");
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        {
-            let mut e = Engine::open_for_write(&data).unwrap();
-            let r = e
-                .ingest_paths(&[corpus, samples()], &Default::default(), &mut |_| {})
-                .unwrap();
-            assert!(r.skipped().is_empty(), "{:?}", r.skipped());
-        }
-        Some(Fixture {
-            engine: Engine::open(&data).unwrap(),
-            _dir: dir,
-        })
-    })
-    .as_ref()
-    .map(|f| &f.engine)
-}
-
-macro_rules! need {
-    ($name:expr) => {
-        match engine() {
-            Some(e) => e,
-            None => {
-                skip($name, "../shared/corpus not present");
-                return;
-            }
-        }
-    };
-}
+#[macro_use]
+mod common;
 
 fn assess(e: &Engine, text: &str) -> emkg_engine::assess::Assessment {
     e.assess(&IncidentInput::Text(text.to_string())).unwrap()
@@ -313,7 +271,7 @@ fn a_new_plan_is_recommended_without_code_changes() {
     let data = dir.path().join("data");
     let mut e = Engine::open_for_write(&data).unwrap();
     e.ingest_paths(
-        &[s.join("corpus"), samples()],
+        &[s.join("corpus"), common::samples()],
         &Default::default(),
         &mut |_| {},
     )

@@ -12,59 +12,17 @@
 use emkg_engine::assess::IncidentInput;
 use emkg_engine::draft::report::{NarrativeOptions, ReportRequest};
 use emkg_engine::draft::{factcheck, Draft, DraftKind};
-use emkg_engine::models::{ChatMessage, Generation, GenerationParams, Generator, StopReason};
 use emkg_engine::Engine;
 use emkg_testkit::skip;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 fn shared() -> Option<PathBuf> {
     emkg_testkit::shared().filter(|p| p.join("corpus/laws").is_dir())
 }
 
-fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/samples")
-}
-
-struct Fixture {
-    engine: Engine,
-    _dir: tempfile::TempDir,
-}
-
-/// The shared corpus and the samples, ingested once for all tests here.
-fn engine() -> Option<&'static Engine> {
-    static E: OnceLock<Option<Fixture>> = OnceLock::new();
-    E.get_or_init(|| {
-        let corpus = shared()?.join("corpus");
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        {
-            let mut e = Engine::open_for_write(&data).unwrap();
-            let r = e
-                .ingest_paths(&[corpus, samples()], &Default::default(), &mut |_| {})
-                .unwrap();
-            assert!(r.skipped().is_empty(), "{:?}", r.skipped());
-        }
-        Some(Fixture {
-            engine: Engine::open(&data).unwrap(),
-            _dir: dir,
-        })
-    })
-    .as_ref()
-    .map(|f| &f.engine)
-}
-
-macro_rules! need {
-    ($name:expr) => {
-        match engine() {
-            Some(e) => e,
-            None => {
-                skip($name, "../shared/corpus not present");
-                return;
-            }
-        }
-    };
-}
+#[macro_use]
+mod common;
+use common::Scripted;
 
 const DATE: &str = "2026-11-30";
 
@@ -381,34 +339,6 @@ fn dev_incidents_get_complete_drafts_stating_only_their_facts() {
         // The grade the assessment found is the grade the draft states.
         let a = e.assess(&IncidentInput::Text(text.clone())).unwrap();
         assert_eq!(d.grade, a.grade.level, "{id}");
-    }
-}
-
-/// A model that writes what it was scripted to.
-struct Scripted(String);
-
-impl Generator for Scripted {
-    fn name(&self) -> &str {
-        "scripted"
-    }
-    fn context_length(&self) -> usize {
-        4096
-    }
-    fn generate(
-        &mut self,
-        _messages: &[ChatMessage],
-        _params: &GenerationParams,
-        on_text: &mut dyn FnMut(&str) -> bool,
-    ) -> emkg_engine::models::Result<Generation> {
-        on_text(&self.0);
-        Ok(Generation {
-            text: self.0.clone(),
-            prompt_tokens: 1,
-            generated_tokens: 1,
-            stop: StopReason::Stop,
-            prefill_secs: 0.0,
-            decode_secs: 0.0,
-        })
     }
 }
 

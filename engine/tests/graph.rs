@@ -7,40 +7,9 @@
 use emkg_engine::{Engine, QueryLimits, ResultFormat};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::sync::OnceLock;
 
-fn corpus() -> Option<PathBuf> {
-    emkg_testkit::shared_corpus().filter(|p| p.join("laws").is_dir())
-}
-
-struct Fixture {
-    engine: Engine,
-    _dir: tempfile::TempDir,
-}
-
-fn engine() -> Option<&'static Engine> {
-    static E: OnceLock<Option<Fixture>> = OnceLock::new();
-    E.get_or_init(|| {
-        let corpus = corpus()?;
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        {
-            let mut e = Engine::open_for_write(&data).unwrap();
-            let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus/samples");
-            let r = e
-                .ingest_paths(&[corpus, samples], &Default::default(), &mut |_| {})
-                .unwrap();
-            assert!(r.skipped().is_empty(), "{:?}", r.skipped());
-        }
-        Some(Fixture {
-            engine: Engine::open(&data).unwrap(),
-            _dir: dir,
-        })
-    })
-    .as_ref()
-    .map(|f| &f.engine)
-}
+#[macro_use]
+mod common;
 
 /// Runs a SELECT and returns rows of variable → plain value.
 fn select(e: &Engine, q: &str) -> Vec<BTreeMap<String, String>> {
@@ -62,17 +31,11 @@ fn select(e: &Engine, q: &str) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
-macro_rules! need_engine {
-    ($name:expr) => {
-        emkg_testkit::require!(engine(), $name, "../shared/corpus not present")
-    };
-}
-
 const ASF: &str = "https://emkg.local/id/anquan_shengchan_fa";
 
 #[test]
 fn every_class_and_property_used_is_declared() {
-    let e = need_engine!("every_class_and_property_used_is_declared");
+    let e = need!("every_class_and_property_used_is_declared");
     let declared: BTreeSet<String> = select(
         e,
         "SELECT ?t WHERE { GRAPH <https://emkg.local/graph/ontology> { ?t a ?k } }",
@@ -139,7 +102,7 @@ fn every_class_and_property_used_is_declared() {
 
 #[test]
 fn penalty_provisions_of_the_work_safety_law() {
-    let e = need_engine!("penalty_provisions_of_the_work_safety_law");
+    let e = need!("penalty_provisions_of_the_work_safety_law");
     let q = format!(
         "SELECT ?art ?kind ?min ?max ?pmin ?pmax ?target (GROUP_CONCAT(DISTINCT STR(?s); separator=' ') AS ?sanctions)
          WHERE {{ ?p a emkg:Penalty ; emkg:penaltyKind ?kind ; emkg:extractedFrom ?u .
@@ -267,7 +230,7 @@ fn penalty_provisions_of_the_work_safety_law() {
 
 #[test]
 fn reporting_deadlines_in_hours() {
-    let e = need_engine!("reporting_deadlines_in_hours");
+    let e = need!("reporting_deadlines_in_hours");
     let rows = select(
         e,
         "SELECT ?title ?art ?v WHERE { ?d a emkg:Deadline ; emkg:timeUnit 'hour' ; emkg:isReporting true ; emkg:value ?v ; emkg:extractedFrom ?u .
@@ -291,7 +254,7 @@ fn reporting_deadlines_in_hours() {
 
 #[test]
 fn references_resolve_to_existing_articles() {
-    let e = need_engine!("references_resolve_to_existing_articles");
+    let e = need!("references_resolve_to_existing_articles");
     for doc in ["anquan_shengchan_fa", "tufa_shijian_yingdui_fa"] {
         // (本法第X条 only, every reference to an article of the same law).
         for (label, filter) in [
@@ -338,7 +301,7 @@ fn references_resolve_to_existing_articles() {
 
 #[test]
 fn work_plan_tasks_by_department() {
-    let e = need_engine!("work_plan_tasks_by_department");
+    let e = need!("work_plan_tasks_by_department");
     let rows = select(
         e,
         "SELECT ?sec ?dept WHERE { ?t a emkg:Task ; emkg:sectionNumber ?sec ; emkg:responsibleDepartment/rdfs:label ?dept ;
@@ -375,7 +338,7 @@ fn work_plan_tasks_by_department() {
 
 #[test]
 fn accident_grade_thresholds_are_data() {
-    let e = need_engine!("accident_grade_thresholds_are_data");
+    let e = need!("accident_grade_thresholds_are_data");
     let rows = select(
         e,
         "SELECT ?grade ?q ?bound ?v ?incl WHERE { ?g a emkg:GradeDefinition ; emkg:grade ?gr ; emkg:hasThreshold ?t ;
@@ -439,7 +402,7 @@ fn accident_grade_thresholds_are_data() {
 
 #[test]
 fn facts_carry_provenance_spans() {
-    let e = need_engine!("facts_carry_provenance_spans");
+    let e = need!("facts_carry_provenance_spans");
     // Every statement points to a unit and a span inside that unit.
     let bad = select(
         e,

@@ -7,9 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use emkg_engine::answer::AskOptions;
-use emkg_engine::models::{
-    ChatMessage, Embedder, Embeddings, Generation, GenerationParams, Generator, Role, StopReason,
-};
+use emkg_engine::models::{Embedder, Embeddings, Role};
 use emkg_engine::{Engine, Retriever, Retrievers, SearchRequest, VectorBackend};
 
 /// Hashed character bigrams, L2-normalised: texts sharing wording are near.
@@ -44,33 +42,8 @@ impl Embedder for BigramEmbedder {
     }
 }
 
-/// Says a fixed text, whatever it is asked.
-struct Scripted(String);
-
-impl Generator for Scripted {
-    fn name(&self) -> &str {
-        "scripted"
-    }
-    fn context_length(&self) -> usize {
-        4096
-    }
-    fn generate(
-        &mut self,
-        _messages: &[ChatMessage],
-        _params: &GenerationParams,
-        on_text: &mut dyn FnMut(&str) -> bool,
-    ) -> emkg_engine::models::Result<Generation> {
-        on_text(&self.0);
-        Ok(Generation {
-            text: self.0.clone(),
-            prompt_tokens: 1,
-            generated_tokens: 1,
-            stop: StopReason::Stop,
-            prefill_secs: 0.0,
-            decode_secs: 0.0,
-        })
-    }
-}
+mod common;
+use common::Scripted;
 
 const LAW: &str = "示例危险物品安全法
 
