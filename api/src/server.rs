@@ -541,6 +541,21 @@ async fn ask(
         .into_response())
 }
 
+/// The incident of a request body: `{"text": "…"}` or `{"incident": {…}}`.
+fn incident_input(v: &serde_json::Value) -> Result<emkg_engine::assess::IncidentInput, ApiError> {
+    if let Some(t) = v.get("text") {
+        let t = t.as_str().ok_or_else(|| bad_request("text 应为字符串"))?;
+        Ok(emkg_engine::assess::IncidentInput::Text(t.to_string()))
+    } else if v.get("incident").is_some() {
+        let inc = crate::wire_assess::incident_from_json(v).map_err(|m| bad_request(&m))?;
+        Ok(emkg_engine::assess::IncidentInput::Facts(Box::new(inc)))
+    } else {
+        Err(bad_request(
+            "请求体应包含 text（事件描述）或 incident（结构化事件）",
+        ))
+    }
+}
+
 /// `{"text": "…"}` or `{"incident": {…}}`.
 async fn assess_incident(
     State(state): State<Arc<AppState>>,
@@ -549,17 +564,7 @@ async fn assess_incident(
     let body = body.map_err(body_error)?;
     let v: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
-    let input = if let Some(t) = v.get("text") {
-        let t = t.as_str().ok_or_else(|| bad_request("text 应为字符串"))?;
-        emkg_engine::assess::IncidentInput::Text(t.to_string())
-    } else if v.get("incident").is_some() {
-        let inc = crate::wire_assess::incident_from_json(&v).map_err(|m| bad_request(&m))?;
-        emkg_engine::assess::IncidentInput::Facts(Box::new(inc))
-    } else {
-        return Err(bad_request(
-            "请求体应包含 text（事件描述）或 incident（结构化事件）",
-        ));
-    };
+    let input = incident_input(&v)?;
     let st = state.clone();
     let a = tokio::task::spawn_blocking(move || st.engine.assess(&input))
         .await
@@ -660,6 +665,19 @@ fn wants_model(v: &serde_json::Value) -> Result<bool, ApiError> {
     }
 }
 
+/// A turn in the question queue for work that will use the model (drafts
+/// with a narrative queue with the questions); none when it will not.
+async fn model_ticket(
+    state: &AppState,
+    use_model: bool,
+) -> Result<Option<crate::limit::Ticket>, ApiError> {
+    if use_model && state.generator.is_some() {
+        Ok(Some(state.ask_limit.admit().await?))
+    } else {
+        Ok(None)
+    }
+}
+
 /// Runs `f` with the local model when there is one and the request wants it.
 fn with_model<T>(
     state: &AppState,
@@ -690,17 +708,7 @@ async fn draft_report(
     let body = body.map_err(body_error)?;
     let v: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
-    let input = if let Some(t) = v.get("text") {
-        let t = t.as_str().ok_or_else(|| bad_request("text 应为字符串"))?;
-        emkg_engine::assess::IncidentInput::Text(t.to_string())
-    } else if v.get("incident").is_some() {
-        let inc = crate::wire_assess::incident_from_json(&v).map_err(|m| bad_request(&m))?;
-        emkg_engine::assess::IncidentInput::Facts(Box::new(inc))
-    } else {
-        return Err(bad_request(
-            "请求体应包含 text（事件描述）或 incident（结构化事件）",
-        ));
-    };
+    let input = incident_input(&v)?;
     let previous = match v.get("previous") {
         None | Some(serde_json::Value::Null) => None,
         Some(p) => Some(
@@ -716,12 +724,7 @@ async fn draft_report(
         issuer: opt_str(&v, "issuer")?,
         date: opt_str(&v, "date")?.unwrap_or_else(crate::draft_cmd::today),
     };
-    // The model's work queues with the questions.
-    let ticket = if use_model && state.generator.is_some() {
-        Some(state.ask_limit.admit().await?)
-    } else {
-        None
-    };
+    let ticket = model_ticket(&state, use_model).await?;
     let st = state.clone();
     let d = tokio::task::spawn_blocking(move || {
         let _ticket = ticket;
@@ -760,11 +763,7 @@ async fn draft_memo(
     let format = draft_format(&v, &headers)?;
     let use_model = wants_model(&v)?;
     let date = opt_str(&v, "date")?.unwrap_or_else(crate::draft_cmd::today);
-    let ticket = if use_model && state.generator.is_some() {
-        Some(state.ask_limit.admit().await?)
-    } else {
-        None
-    };
+    let ticket = model_ticket(&state, use_model).await?;
     let st = state.clone();
     let d = tokio::task::spawn_blocking(move || {
         let _ticket = ticket;

@@ -375,8 +375,17 @@ impl Engine {
         // The penalties that sanction the duties kept (graph links): as
         // relevant as the duty they sanction, even when their own wording
         // shares little with the topic.
-        for d in &duties {
-            let rel = facts::related(self, std::slice::from_ref(&d.unit));
+        // Each duty's graph facts, read once: its penalties here, the
+        // parties it binds below.
+        let duty_facts: Vec<facts::Related> = duties
+            .iter()
+            .map(|d| facts::related(self, std::slice::from_ref(&d.unit)))
+            .collect();
+        // A law's penalties often sanction several duties: each stored
+        // document is read once.
+        let mut stored_docs: std::collections::HashMap<String, emkg_ingest::Document> =
+            std::collections::HashMap::new();
+        for (d, rel) in duties.iter().zip(&duty_facts) {
             for f in &rel.penalties {
                 if f.unit_id == d.unit {
                     continue;
@@ -384,7 +393,13 @@ impl Engine {
                 let Some(doc) = f.unit_id.split('#').next() else {
                     continue;
                 };
-                let Ok(stored) = self.document(doc) else {
+                if !stored_docs.contains_key(doc) {
+                    let Ok(read) = self.document(doc) else {
+                        continue;
+                    };
+                    stored_docs.insert(doc.to_string(), read);
+                }
+                let Some(stored) = stored_docs.get(doc) else {
                     continue;
                 };
                 let Some(u) = stored.units.iter().find(|u| u.id == f.unit_id) else {
@@ -412,8 +427,7 @@ impl Engine {
         // 一、适用规定
         let mut parts = Vec::new();
         let mut duty_items = Vec::new();
-        for d in &duties {
-            let r = facts::related(self, std::slice::from_ref(&d.unit));
+        for (d, r) in duties.iter().zip(&duty_facts) {
             let parties: Vec<String> = r.parties.iter().map(|p| p.text.clone()).collect();
             let mut text = clip(&d.clause, CLAUSE_CHARS);
             if !parties.is_empty() {
