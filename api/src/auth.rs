@@ -23,6 +23,8 @@ use std::time::SystemTime;
 pub struct Caller {
     pub name: String,
     pub role: Role,
+    /// The highest document label it may read.
+    pub clearance: emkg_engine::access::Access,
 }
 
 /// The account store as the server sees it: reread when the file changes
@@ -97,6 +99,7 @@ impl Gate {
         let c = Caller {
             name: a.name.clone(),
             role: a.role,
+            clearance: a.clearance(),
         };
         let mut st = self.state.lock().ok()?;
         if Arc::ptr_eq(&st.accounts, &accounts) {
@@ -125,7 +128,8 @@ pub fn required_role(method: &axum::http::Method, path: &str) -> Option<Role> {
         || path == "/v1/ask"
         || path == "/v1/verify"
         || path == "/sparql"
-        || (path.starts_with("/v1/departments/") && method == axum::http::Method::GET);
+        || ((path.starts_with("/v1/departments/") || path.starts_with("/v1/documents"))
+            && method == axum::http::Method::GET);
     if viewer {
         return Some(Role::Viewer);
     }

@@ -4,6 +4,7 @@
 mod assess_cmd;
 mod auth;
 mod bench_cmd;
+mod documents;
 mod draft_cmd;
 mod limit;
 mod metrics;
@@ -50,6 +51,9 @@ enum Command {
         /// no longer exists.
         #[arg(long)]
         prune: bool,
+        /// 文档密级：公开（所有账户可读）或 内部（仅有内部权限的账户可读）
+        #[arg(long, default_value = "公开")]
+        access: String,
         #[command(flatten)]
         models: setup::ModelArgs,
     },
@@ -322,6 +326,9 @@ enum UsersCommand {
         name: String,
         #[arg(long, default_value = "viewer")]
         role: String,
+        /// 可读文档的最高密级：公开 或 内部（默认：viewer 公开，operator/admin 内部）
+        #[arg(long)]
+        access: Option<String>,
         #[arg(long, default_value = "data")]
         data: PathBuf,
     },
@@ -526,8 +533,13 @@ fn run(cli: Cli) -> Result<()> {
             max_file_mb,
             json,
             prune,
+            access,
             models,
-        } => ingest(paths, data, max_file_mb, json, prune, &models),
+        } => {
+            let access = emkg_engine::access::Access::parse(&access)
+                .with_context(|| format!("密级“{access}”无效，应为 公开 或 内部"))?;
+            ingest(paths, data, max_file_mb, json, prune, access, &models)
+        }
         Command::Remove { targets, data } => store_cmd::remove(&targets, &data),
         Command::Check {
             data,
@@ -832,12 +844,29 @@ fn users(what: UsersCommand) -> Result<()> {
         Ok(())
     };
     match what {
-        UsersCommand::Add { name, role, data } => {
+        UsersCommand::Add {
+            name,
+            role,
+            access,
+            data,
+        } => {
             data_dir(&data)?;
             let role = Role::parse(&role)?;
-            let token = Accounts::open(&data)?.add(&name, role)?;
+            let clearance = match access.as_deref() {
+                None => None,
+                Some(s) => Some(
+                    emkg_engine::access::Access::parse(s)
+                        .with_context(|| format!("密级“{s}”无效，应为 公开 或 内部"))?,
+                ),
+            };
+            let mut accounts = Accounts::open(&data)?;
+            let token = accounts.add(&name, role, clearance)?;
+            let readable = accounts
+                .active()
+                .find(|a| a.name == name.trim())
+                .map_or("公开", |a| a.clearance().label());
             eprintln!(
-                "已创建账户“{name}”（{}）。令牌只显示这一次，请妥善保存：",
+                "已创建账户“{name}”（{}，可读密级：{readable}）。令牌只显示这一次，请妥善保存：",
                 role.label()
             );
             println!("{token}");
@@ -847,9 +876,10 @@ fn users(what: UsersCommand) -> Result<()> {
             let a = Accounts::open(&data)?;
             for x in a.all() {
                 println!(
-                    "{}\t{}\t创建于 {}\t{}",
+                    "{}\t{}\t可读：{}\t创建于 {}\t{}",
                     x.name,
                     x.role.as_str(),
+                    x.clearance().label(),
                     emkg_engine::ingest::incident::iso_date_from_unix_days(
                         (x.created / 86_400) as i64
                     ),
@@ -879,6 +909,7 @@ fn ingest(
     max_file_mb: u64,
     json: bool,
     prune: bool,
+    access: emkg_engine::access::Access,
     models: &setup::ModelArgs,
 ) -> Result<()> {
     let cfg = models.config()?;
@@ -886,6 +917,7 @@ fn ingest(
         .with_context(|| format!("无法打开数据目录 {}", data.display()))?;
     let opts = emkg_engine::ingest::IngestOptions {
         max_file_bytes: max_file_mb.saturating_mul(1024 * 1024),
+        access,
     };
     let tty = std::io::stderr().is_terminal() && !json;
     let bar = tty.then(|| {
@@ -1209,7 +1241,17 @@ fn serve(
     models: &setup::ModelArgs,
 ) -> Result<()> {
     let cfg = models.config()?;
-    let mut engine = open(&data)?;
+    // Opened for reading first: a missing or foreign directory is refused
+    // (not created) and a crashed write is recovered. The server then
+    // holds it as the one writer: uploads and deletions go through it, and
+    // no other process writes while it serves.
+    drop(open(&data)?);
+    let mut engine = Engine::open_for_write(&data).map_err(|e| match e {
+        emkg_engine::EngineError::Locked { .. } => anyhow::anyhow!(
+            "{e}\n服务需要独占数据目录（导入与删除经由服务接口完成），请先结束正在使用该目录的 emkg 进程"
+        ),
+        other => anyhow::Error::new(other).context(format!("无法打开数据目录 {}", data.display())),
+    })?;
     models.attach(&mut engine, &cfg)?;
     let generator = models.generator(&cfg)?;
     match engine.dense_status() {
@@ -1227,7 +1269,7 @@ fn serve(
     // administrator, whose token is printed once, here.
     let mut accounts = emkg_engine::accounts::Accounts::open(&data)?;
     let first_token = if accounts.active().next().is_none() {
-        Some(accounts.add("admin", emkg_engine::accounts::Role::Admin)?)
+        Some(accounts.add("admin", emkg_engine::accounts::Role::Admin, None)?)
     } else {
         None
     };
@@ -1240,7 +1282,7 @@ fn serve(
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let ask_concurrency = if generator.is_some() { 1 } else { cores };
     let state = Arc::new(server::AppState {
-        engine,
+        engine: std::sync::RwLock::new(engine),
         gate,
         audit,
         ask_limit: limit::Limiter::new(

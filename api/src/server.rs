@@ -13,7 +13,9 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 pub struct AppState {
-    pub engine: Engine,
+    /// Opened for writing (the server is the data directory's one writer:
+    /// uploads and deletions go through it); reads share the lock.
+    pub engine: std::sync::RwLock<Engine>,
     /// Accounts: who may call what.
     pub gate: Arc<crate::auth::Gate>,
     pub audit: emkg_engine::audit::AuditLog,
@@ -42,6 +44,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/reports/draft", axum::routing::post(draft_report))
         .route("/v1/memos", axum::routing::post(draft_memo))
         .route("/v1/departments/{name}/tasks", get(department_tasks))
+        .route("/v1/documents", get(crate::documents::list))
+        .route(
+            "/v1/documents/{id}",
+            get(crate::documents::get).delete(crate::documents::delete),
+        )
+        .route(
+            "/v1/ingest",
+            axum::routing::post(crate::documents::upload).layer(
+                axum::extract::DefaultBodyLimit::max(crate::documents::UPLOAD_LIMIT),
+            ),
+        )
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -56,6 +69,40 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// The largest request body accepted (bytes).
 pub const BODY_LIMIT: usize = 1024 * 1024;
+
+impl AppState {
+    /// Runs `f` on the engine off the async workers, as a reader of
+    /// `caller`'s clearance: documents above it are out of every retrieval,
+    /// lookup and query `f` makes (emkg_engine::access).
+    pub async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        caller: &crate::auth::Caller,
+        f: impl FnOnce(&AppState, &Engine) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let st = self.clone();
+        let clearance = caller.clearance;
+        tokio::task::spawn_blocking(move || {
+            let _scope = emkg_engine::access::scope(clearance);
+            let e = st.engine.read().map_err(|_| poisoned())?;
+            f(&st, &e)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!("任务失败：{e}");
+            internal()
+        })?
+    }
+}
+
+/// A lock left poisoned by a panic during a write.
+pub(crate) fn poisoned() -> ApiError {
+    tracing::error!("引擎锁已失效（此前的写入发生内部错误）");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "服务状态异常，请重启服务",
+    )
+}
 
 /// An error as the API reports it: a status and a Chinese message.
 #[derive(Debug)]
@@ -132,7 +179,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn bad_request(message: &str) -> ApiError {
+pub(crate) fn bad_request(message: &str) -> ApiError {
     ApiError {
         status: StatusCode::BAD_REQUEST,
         code: "bad_request",
@@ -161,10 +208,12 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    let s = state.engine.catalog();
+    // Never waits on an ingest that holds the engine.
+    let documents = state.engine.try_read().ok().map(|e| e.catalog().docs.len());
     Json(serde_json::json!({
         "status": "ok",
-        "documents": s.docs.len(),
+        "documents": documents,
+        "ingesting": documents.is_none(),
         "ask_queue": state.ask_limit.depth(),
         "version": env!("CARGO_PKG_VERSION"),
     }))
@@ -180,6 +229,7 @@ pub struct SearchParams {
 
 async fn search(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     p: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<wire::SearchResponse>, ApiError> {
     let Query(p) = p.map_err(|_| bad_request("查询字符串格式错误"))?;
@@ -209,17 +259,8 @@ async fn search(
             }
         }
     }
-    let hits = tokio::task::spawn_blocking(move || state.engine.search(&req).map(|h| (q, h)))
-        .await
-        .map_err(|e| ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            message: {
-                tracing::error!("检索任务失败：{e}");
-                "服务内部错误，详情已写入服务日志".into()
-            },
-        })??;
-    Ok(Json(wire::search_response(&hits.0, &hits.1)))
+    let hits = state.read(&caller, move |_, e| Ok(e.search(&req)?)).await?;
+    Ok(Json(wire::search_response(&q, &hits)))
 }
 
 #[derive(Deserialize)]
@@ -243,16 +284,18 @@ fn result_format(headers: &HeaderMap) -> emkg_engine::ResultFormat {
 
 async fn sparql_get(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     headers: HeaderMap,
     p: Result<Query<SparqlParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = p.map_err(|_| bad_request("查询字符串格式错误"))?;
-    run_sparql(state, &headers, p).await
+    run_sparql(state, &caller, &headers, p).await
 }
 
 /// SPARQL 1.1 Protocol POST: a form (`query=`) or a raw `application/sparql-query` body.
 async fn sparql_post(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -284,11 +327,12 @@ async fn sparql_post(
                     .into(),
         });
     };
-    run_sparql(state, &headers, p).await
+    run_sparql(state, &caller, &headers, p).await
 }
 
 async fn run_sparql(
     state: Arc<AppState>,
+    caller: &crate::auth::Caller,
     headers: &HeaderMap,
     p: SparqlParams,
 ) -> Result<Response, ApiError> {
@@ -304,19 +348,12 @@ async fn run_sparql(
     };
     let format = result_format(headers);
     let ticket = state.heavy_limit.admit().await?;
-    let out = tokio::task::spawn_blocking(move || {
-        let _ticket = ticket;
-        state.engine.sparql(&query, &state.sparql_limits, format)
-    })
-    .await
-    .map_err(|e| ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: "internal",
-        message: {
-            tracing::error!("查询任务失败：{e}");
-            "服务内部错误，详情已写入服务日志".into()
-        },
-    })??;
+    let out = state
+        .read(caller, move |st, e| {
+            let _ticket = ticket;
+            Ok(e.sparql(&query, &st.sparql_limits, format)?)
+        })
+        .await?;
     let mut resp = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, out.content_type)],
@@ -339,6 +376,7 @@ pub struct VerifyRequest {
 /// POST /v1/verify {"text": "…"}: every 《X》第N条 in the text, checked against the store.
 async fn verify(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<wire::VerifyResponse>, ApiError> {
     let body = body.map_err(body_error)?;
@@ -348,19 +386,12 @@ async fn verify(
         return Err(bad_request("文本过长（上限 10 万字）"));
     }
     let ticket = state.heavy_limit.admit().await?;
-    let checks = tokio::task::spawn_blocking(move || {
-        let _ticket = ticket;
-        state.engine.verify_citations(&req.text)
-    })
-    .await
-    .map_err(|e| ApiError {
-        status: StatusCode::INTERNAL_SERVER_ERROR,
-        code: "internal",
-        message: {
-            tracing::error!("核验任务失败：{e}");
-            "服务内部错误，详情已写入服务日志".into()
-        },
-    })?;
+    let checks = state
+        .read(&caller, move |_, e| {
+            let _ticket = ticket;
+            Ok(e.verify_citations(&req.text))
+        })
+        .await?;
     Ok(Json(wire::verify_response(&checks)))
 }
 
@@ -379,7 +410,7 @@ pub struct AskBody {
 /// generated, then one `answer` event with the checked answer).
 async fn ask(
     State(state): State<Arc<AppState>>,
-    caller: Option<axum::Extension<crate::auth::Caller>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     headers: HeaderMap,
     body: Result<Json<AskBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -434,6 +465,8 @@ async fn ask(
     let run = move |on_text: &mut dyn FnMut(&str) -> bool| -> Result<wire::AskResponse, ApiError> {
         // The turn is held while the work runs, even past a client's leaving.
         let _ticket = ticket;
+        let _scope = emkg_engine::access::scope(caller.clearance);
+        let engine = state.engine.read().map_err(|_| poisoned())?;
         let mut on_text =
             |t: &str| !cancelled.load(std::sync::atomic::Ordering::Acquire) && on_text(t);
         let on_text: &mut dyn FnMut(&str) -> bool = &mut on_text;
@@ -444,15 +477,10 @@ async fn ask(
                     code: "internal",
                     message: "生成模型状态异常，请重启服务".into(),
                 })?;
-                let a = state
-                    .engine
-                    .ask(&question, Some(g.as_mut()), &opts, on_text)?;
+                let a = engine.ask(&question, Some(g.as_mut()), &opts, on_text)?;
                 (a, name.clone())
             }
-            None => (
-                state.engine.ask(&question, None, &opts, on_text)?,
-                String::new(),
-            ),
+            None => (engine.ask(&question, None, &opts, on_text)?, String::new()),
         };
         let resp = wire::ask_response(&question, &answer, &model);
         if let Some(g) = &resp.generation {
@@ -461,7 +489,7 @@ async fn ask(
         // What was asked, answered and cited.
         audit_detail(
             &state,
-            caller.as_ref().map(|c| &c.0),
+            Some(&caller),
             "answer",
             "POST /v1/ask",
             serde_json::json!({
@@ -559,22 +587,23 @@ fn incident_input(v: &serde_json::Value) -> Result<emkg_engine::assess::Incident
 /// `{"text": "…"}` or `{"incident": {…}}`.
 async fn assess_incident(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let body = body.map_err(body_error)?;
     let v: serde_json::Value =
         serde_json::from_slice(&body).map_err(|_| bad_request("请求体不是有效的 JSON"))?;
     let input = incident_input(&v)?;
-    let st = state.clone();
-    let a = tokio::task::spawn_blocking(move || st.engine.assess(&input))
-        .await
-        .map_err(|_| internal())??;
+    let a = state
+        .read(&caller, move |_, e| Ok(e.assess(&input)?))
+        .await?;
     Ok(Json(crate::wire_assess::assessment(&a)))
 }
 
 /// `{"text": "…"}`: a site description or hazard checklist.
 async fn assess_risk(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let body = body.map_err(body_error)?;
@@ -585,10 +614,9 @@ async fn assess_risk(
         .and_then(|t| t.as_str())
         .ok_or_else(|| bad_request("请求体应包含 text（场所或隐患描述）"))?
         .to_string();
-    let st = state.clone();
-    let r = tokio::task::spawn_blocking(move || st.engine.assess_risk(&t))
-        .await
-        .map_err(|_| internal())??;
+    let r = state
+        .read(&caller, move |_, e| Ok(e.assess_risk(&t)?))
+        .await?;
     Ok(Json(crate::wire_assess::risk(&r)))
 }
 
@@ -701,7 +729,7 @@ fn with_model<T>(
 /// earlier draft's JSON: a 续报), `issuer`, `date`, `format`, `model`.
 async fn draft_report(
     State(state): State<Arc<AppState>>,
-    caller: Option<axum::Extension<crate::auth::Caller>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -725,33 +753,27 @@ async fn draft_report(
         date: opt_str(&v, "date")?.unwrap_or_else(crate::draft_cmd::today),
     };
     let ticket = model_ticket(&state, use_model).await?;
-    let st = state.clone();
-    let d = tokio::task::spawn_blocking(move || {
-        let _ticket = ticket;
-        with_model(&st, use_model, |g| {
-            st.engine.draft_report(
-                &req,
-                g,
-                &emkg_engine::draft::report::NarrativeOptions::default(),
-                &mut |_| {},
-            )
+    let d = state
+        .read(&caller, move |st, e| {
+            let _ticket = ticket;
+            with_model(st, use_model, |g| {
+                e.draft_report(
+                    &req,
+                    g,
+                    &emkg_engine::draft::report::NarrativeOptions::default(),
+                    &mut |_| {},
+                )
+            })
         })
-    })
-    .await
-    .map_err(|_| internal())??;
-    audit_draft(
-        &state,
-        caller.as_ref().map(|c| &c.0),
-        "POST /v1/reports/draft",
-        &d,
-    );
+        .await?;
+    audit_draft(&state, Some(&caller), "POST /v1/reports/draft", &d);
     draft_response(&d, format, "report")
 }
 
 /// `{"topic": "…"}`, optionally `date`, `format`, `model`.
 async fn draft_memo(
     State(state): State<Arc<AppState>>,
-    caller: Option<axum::Extension<crate::auth::Caller>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -764,26 +786,25 @@ async fn draft_memo(
     let use_model = wants_model(&v)?;
     let date = opt_str(&v, "date")?.unwrap_or_else(crate::draft_cmd::today);
     let ticket = model_ticket(&state, use_model).await?;
-    let st = state.clone();
-    let d = tokio::task::spawn_blocking(move || {
-        let _ticket = ticket;
-        with_model(&st, use_model, |g| st.engine.draft_memo(&topic, &date, g))
-    })
-    .await
-    .map_err(|_| internal())??;
-    audit_draft(&state, caller.as_ref().map(|c| &c.0), "POST /v1/memos", &d);
+    let d = state
+        .read(&caller, move |st, e| {
+            let _ticket = ticket;
+            with_model(st, use_model, |g| e.draft_memo(&topic, &date, g))
+        })
+        .await?;
+    audit_draft(&state, Some(&caller), "POST /v1/memos", &d);
     draft_response(&d, format, "memo")
 }
 
 async fn department_tasks(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<crate::auth::Caller>,
     name: Result<axum::extract::Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<emkg_engine::draft::tasks::DepartmentTasks>, ApiError> {
     let axum::extract::Path(name) = name.map_err(|_| bad_request("路径中的部门名称无效"))?;
-    let st = state.clone();
-    let t = tokio::task::spawn_blocking(move || st.engine.department_tasks(&name))
-        .await
-        .map_err(|_| internal())??;
+    let t = state
+        .read(&caller, move |_, e| Ok(e.department_tasks(&name)?))
+        .await?;
     Ok(Json(t))
 }
 
@@ -830,7 +851,7 @@ fn audit_detail(
     );
 }
 
-fn internal() -> ApiError {
+pub(crate) fn internal() -> ApiError {
     ApiError {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         code: "internal",

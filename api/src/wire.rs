@@ -4,7 +4,7 @@
 use emkg_engine::{Hit, IngestReport, Stats};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HitJson {
     pub unit_id: String,
     pub doc_id: String,
@@ -21,7 +21,7 @@ pub struct HitJson {
     pub retrievers: Vec<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     pub query: String,
     pub hits: Vec<HitJson>,
@@ -56,13 +56,13 @@ pub fn search_response(query: &str, hits: &[Hit]) -> SearchResponse {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KindCount {
     pub documents: usize,
     pub units: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DocStatsJson {
     pub id: String,
     pub title: String,
@@ -73,7 +73,7 @@ pub struct DocStatsJson {
     pub missing_articles: Vec<u32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct StatsJson {
     pub documents: usize,
     pub units: usize,
@@ -116,16 +116,17 @@ pub fn stats(s: &Stats) -> StatsJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IngestFileJson {
     pub path: String,
     pub status: &'static str,
     pub error: Option<String>,
     pub documents: Vec<IngestDocJson>,
+    #[schema(value_type = Vec<Vec<String>>)]
     pub skipped_parts: Vec<[String; 2]>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IngestDocJson {
     pub id: String,
     pub title: String,
@@ -134,7 +135,7 @@ pub struct IngestDocJson {
     pub outcome: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IngestSummaryJson {
     pub documents_added: usize,
     pub documents_replaced: usize,
@@ -191,20 +192,21 @@ pub fn ingest_summary(r: &IngestReport) -> IngestSummaryJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorJson {
     pub error: ErrorBody,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: &'static str,
     pub message: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CitationJson {
     pub raw: String,
+    #[schema(value_type = Vec<usize>)]
     pub span: [usize; 2],
     pub cited_title: String,
     pub doc_id: Option<String>,
@@ -219,7 +221,7 @@ pub struct CitationJson {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct VerifyResponse {
     pub citations: Vec<CitationJson>,
     /// Every citation found exists in the store.
@@ -250,7 +252,7 @@ pub fn verify_response(checks: &[emkg_engine::citations::CitationCheck]) -> Veri
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AskCitationJson {
     pub raw: String,
     /// conclusion or basis, in order of first appearance.
@@ -270,17 +272,18 @@ pub struct AskCitationJson {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GenerationJson {
     pub model: String,
     pub prompt_tokens: usize,
     pub generated_tokens: usize,
+    #[schema(value_type = String)]
     pub stop: emkg_engine::models::StopReason,
     pub prefill_secs: f64,
     pub decode_secs: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SentenceJson {
     pub text: String,
     pub supported: bool,
@@ -290,27 +293,27 @@ pub struct SentenceJson {
     pub numbers_not_in_evidence: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BasisJson {
     pub unit_id: String,
     pub citation: String,
     pub quote: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct FactJson {
     pub text: String,
     pub unit_id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RelatedJson {
     pub deadlines: Vec<FactJson>,
     pub penalties: Vec<FactJson>,
     pub parties: Vec<FactJson>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AskResponse {
     pub question: String,
     /// The whole answer: 结论, 依据, related facts, notes.
@@ -429,3 +432,9 @@ pub fn draft_json(d: &emkg_engine::draft::Draft) -> serde_json::Value {
     }
     v
 }
+
+/// Free-form JSON in the OpenAPI document (assessments, drafts: their
+/// fields are documented in README).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(value_type = Object)]
+pub struct FreeForm(pub serde_json::Value);

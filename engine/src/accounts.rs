@@ -71,6 +71,21 @@ pub struct Account {
     pub created: u64,
     #[serde(default)]
     pub revoked: bool,
+    /// The highest document label it may read; `None`: by role (viewer
+    /// 公开, operator and admin 内部).
+    #[serde(default)]
+    pub clearance: Option<crate::access::Access>,
+}
+
+impl Account {
+    /// The highest document label this account may read.
+    pub fn clearance(&self) -> crate::access::Access {
+        use crate::access::Access;
+        self.clearance.unwrap_or(match self.role {
+            Role::Viewer => Access::Public,
+            Role::Operator | Role::Admin => Access::Internal,
+        })
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -142,7 +157,13 @@ impl Accounts {
     }
 
     /// Creates an account and returns its token (shown once, never stored).
-    pub fn add(&mut self, name: &str, role: Role) -> Result<String> {
+    /// `clearance`: the highest label it may read (`None`: by role).
+    pub fn add(
+        &mut self,
+        name: &str,
+        role: Role,
+        clearance: Option<crate::access::Access>,
+    ) -> Result<String> {
         let _lock = self.lock()?;
         self.reload()?;
         let name = name.trim();
@@ -180,6 +201,7 @@ impl Accounts {
             hash,
             created: now(),
             revoked: false,
+            clearance,
         });
         self.save()?;
         Ok(format!("emkg_{id}_{secret}"))
@@ -269,7 +291,7 @@ mod tests {
     fn tokens_are_issued_hashed_verified_and_revoked() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Accounts::open(dir.path()).unwrap();
-        let t = s.add("值班员甲", Role::Operator).unwrap();
+        let t = s.add("值班员甲", Role::Operator, None).unwrap();
         assert!(split_token(&t).is_some(), "{t}");
         // Only the hash is stored.
         let raw = std::fs::read_to_string(dir.path().join(FILE)).unwrap();
@@ -284,7 +306,22 @@ mod tests {
         bad.push(if t.ends_with('0') { '1' } else { '0' });
         assert!(s2.verify(&bad).is_none());
         assert!(s2.verify("emkg_zz_zz").is_none());
-        assert!(s.add("值班员甲", Role::Viewer).is_err());
+        assert!(s.add("值班员甲", Role::Viewer, None).is_err());
+        let v = s
+            .add("宣教员", Role::Viewer, None)
+            .and_then(|_| {
+                s.add(
+                    "执法员",
+                    Role::Viewer,
+                    Some(crate::access::Access::Internal),
+                )
+            })
+            .map(|_| s.all().to_vec())
+            .unwrap();
+        let of = |n: &str| v.iter().find(|a| a.name == n).unwrap().clearance();
+        assert_eq!(of("宣教员"), crate::access::Access::Public);
+        assert_eq!(of("执法员"), crate::access::Access::Internal);
+        assert_eq!(of("值班员甲"), crate::access::Access::Internal);
         assert!(s.revoke("值班员甲").unwrap());
         assert!(Accounts::open(dir.path()).unwrap().verify(&t).is_none());
         assert!(!s.revoke("不存在").unwrap());

@@ -331,7 +331,9 @@ impl Engine {
         self.require_write()?;
         let existing = self.catalog.by_source(source_key).cloned();
         let outcome = match &existing {
-            Some(e) if e.content_hash == doc.content_hash => {
+            // A new label alone makes a new version too (it is stored with
+            // the document).
+            Some(e) if e.content_hash == doc.content_hash && e.access == doc.access => {
                 return Ok(DocReport {
                     id: e.id.clone(),
                     title: e.title.clone(),
@@ -387,11 +389,49 @@ impl Engine {
         name: &Path,
         bytes: &[u8],
         source_key: &str,
+        access: emkg_ingest::Access,
     ) -> Result<std::result::Result<DocReport, String>> {
         let id = self.assign_id(&emkg_ingest::doc_id_for(name), source_key);
         match emkg_ingest::load_bytes_with_id(name, bytes, &id) {
-            Ok(doc) => Ok(Ok(self.put_document(doc, source_key)?)),
+            Ok(mut doc) => {
+                doc.access = access;
+                Ok(Ok(self.put_document(doc, source_key)?))
+            }
             Err(e) => Ok(Err(e.to_string())),
+        }
+    }
+
+    /// Ingests one uploaded file (`name` is its file name, no folders) and
+    /// commits: the same name again replaces it. A file-level problem is
+    /// `Ok(Err(message))` and changes nothing; a store error rolls back.
+    pub fn ingest_upload(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+        access: emkg_ingest::Access,
+    ) -> Result<std::result::Result<DocReport, String>> {
+        self.require_write()?;
+        let key = format!("upload:{name}");
+        let staged = (|| {
+            let r = self.put_bytes(Path::new(name), bytes, &key, access)?;
+            if r.is_ok() {
+                self.relink_pending()?;
+                self.commit_record()?;
+            }
+            Ok(r)
+        })();
+        match staged {
+            Ok(r) => {
+                if r.is_ok() {
+                    // Committed: a vector error leaves work for the next sync.
+                    self.sync_vectors(&mut |_, _| {})?;
+                }
+                Ok(r)
+            }
+            Err(e) => {
+                self.rollback()?;
+                Err(e)
+            }
         }
     }
 

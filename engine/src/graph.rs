@@ -77,12 +77,15 @@ pub trait GraphStore: Send + Sync {
     /// IRIs of the non-empty per-document named graphs (for `emkg check`).
     fn document_graphs(&self) -> Result<std::collections::BTreeSet<String>>;
     fn generation(&self) -> Result<Option<u64>>;
-    /// Runs a read-only SPARQL query over the union of all graphs.
+    /// Runs a read-only SPARQL query over the union of all graphs but the
+    /// `hidden` ones (graph IRIs of documents the caller may not read: they
+    /// are neither in the default graph nor reachable by `GRAPH`).
     fn query(
         &self,
         sparql: &str,
         limits: &QueryLimits,
         format: ResultFormat,
+        hidden: &[String],
     ) -> Result<QueryOutput>;
     /// Number of quads.
     fn len(&self) -> Result<usize>;
@@ -263,6 +266,7 @@ impl GraphStore for OxigraphGraph {
         sparql: &str,
         limits: &QueryLimits,
         format: ResultFormat,
+        hidden: &[String],
     ) -> Result<QueryOutput> {
         let token = CancellationToken::new();
         let mut evaluator = SparqlEvaluator::new().with_cancellation_token(token.clone());
@@ -288,7 +292,21 @@ impl GraphStore for OxigraphGraph {
                 EngineError::BadQuery(format!("SPARQL 语法错误：{msg}"))
             }
         })?;
-        prepared.dataset_mut().set_default_graph_as_union();
+        if hidden.is_empty() {
+            prepared.dataset_mut().set_default_graph_as_union();
+        } else {
+            let mut visible = Vec::new();
+            for g in self.store.named_graphs() {
+                if let NamedOrBlankNode::NamedNode(n) = g.map_err(err)? {
+                    if !hidden.iter().any(|h| h == n.as_str()) {
+                        visible.push(n);
+                    }
+                }
+            }
+            let ds = prepared.dataset_mut();
+            ds.set_default_graph(visible.iter().cloned().map(Into::into).collect());
+            ds.set_available_named_graphs(visible.into_iter().map(Into::into).collect());
+        }
         // A timer cancels the evaluation when the time is up.
         let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
         let timeout = limits.timeout;
@@ -875,7 +893,7 @@ mod tests {
 
     fn count(g: &OxigraphGraph, q: &str) -> usize {
         let out = g
-            .query(q, &QueryLimits::default(), ResultFormat::Json)
+            .query(q, &QueryLimits::default(), ResultFormat::Json, &[])
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
         v["results"]["bindings"].as_array().unwrap().len()
@@ -901,6 +919,33 @@ mod tests {
     }
 
     #[test]
+    fn a_hidden_document_graph_is_out_of_every_query() {
+        let g = OxigraphGraph::in_memory().unwrap();
+        g.replace_document(
+            "t",
+            document_triples(&doc("处一万元以上三万元以下的罚款。")).unwrap(),
+        )
+        .unwrap();
+        let hidden = [vocab::graph_iri("t")];
+        let run = |q: &str, hidden: &[String]| {
+            let out = g
+                .query(q, &QueryLimits::default(), ResultFormat::Json, hidden)
+                .unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
+            v["results"]["bindings"].as_array().unwrap().len()
+        };
+        let q = "SELECT ?p WHERE { ?p a emkg:Penalty }";
+        assert_eq!(run(q, &[]), 1);
+        assert_eq!(run(q, &hidden), 0);
+        // Nor by naming the graph.
+        let named = "SELECT ?p WHERE { GRAPH ?g { ?p a emkg:Penalty } }";
+        assert_eq!(run(named, &[]), 1);
+        assert_eq!(run(named, &hidden), 0);
+        // The vocabulary stays visible.
+        assert!(run("SELECT ?c WHERE { ?c a owl:Class }", &hidden) > 50);
+    }
+
+    #[test]
     fn updates_are_refused_and_results_capped() {
         let g = OxigraphGraph::in_memory().unwrap();
         let e = g
@@ -908,6 +953,7 @@ mod tests {
                 "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
                 &QueryLimits::default(),
                 ResultFormat::Json,
+                &[],
             )
             .unwrap_err();
         assert!(e.to_string().contains("只允许只读查询"), "{e}");
@@ -916,6 +962,7 @@ mod tests {
                 "SELECT WHERE {",
                 &QueryLimits::default(),
                 ResultFormat::Json,
+                &[],
             )
             .unwrap_err();
         assert!(e.to_string().contains("语法错误"), "{e}");
@@ -924,7 +971,12 @@ mod tests {
             ..QueryLimits::default()
         };
         let out = g
-            .query("SELECT ?s WHERE { ?s ?p ?o }", &limits, ResultFormat::Csv)
+            .query(
+                "SELECT ?s WHERE { ?s ?p ?o }",
+                &limits,
+                ResultFormat::Csv,
+                &[],
+            )
             .unwrap();
         assert!(out.truncated);
         assert_eq!(String::from_utf8(out.body).unwrap().lines().count(), 4);
@@ -943,6 +995,7 @@ mod tests {
                 "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
                 &limits,
                 ResultFormat::Json,
+                &[],
             )
             .unwrap_err();
         assert!(e.to_string().contains("超时"), "{e}");

@@ -24,6 +24,11 @@ pub enum LinkKind {
     SanctionedBy,
 }
 
+/// The document a unit or chunk id belongs to (`doc#art21` → `doc`).
+pub fn doc_of(unit_id: &str) -> &str {
+    unit_id.split_once('#').map_or(unit_id, |(d, _)| d)
+}
+
 /// The chunk a unit belongs to: articles are the chunks of legal texts, so
 /// a clause or item id (`doc#art21.c2.i3`) maps to its article (`doc#art21`).
 pub fn chunk_id(unit_id: &str) -> &str {

@@ -14,6 +14,7 @@
 //! assert_eq!(hits[0].chunk.article, Some(21));
 //! ```
 
+pub mod access;
 pub mod accounts;
 pub mod answer;
 pub mod assess;
@@ -47,7 +48,7 @@ use emkg_ontology::DocKind;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use store::{Catalog, DataDir};
+use store::{Catalog, CatalogEntry, DataDir};
 use vector_index::{FlatIndex, VectorIndex, VectorRecord};
 
 /// A search request.
@@ -356,7 +357,7 @@ pub struct Engine {
     /// Links between chunks, for graph expansion (from the catalog).
     links: hybrid::LinkMap,
     /// Assessment rules read from the graph; cleared at every commit.
-    rulebook: std::sync::Mutex<Option<Arc<assess::rulebook::RuleBook>>>,
+    rulebook: std::sync::Mutex<BTreeMap<access::Access, Arc<assess::rulebook::RuleBook>>>,
     /// Documents whose stored vectors are of their current content: dense
     /// hits of any other document are dropped (never served stale).
     fresh_vectors: HashSet<String>,
@@ -396,7 +397,12 @@ impl Engine {
         limits: &QueryLimits,
         format: ResultFormat,
     ) -> Result<QueryOutput> {
-        self.graph()?.query(query, limits, format)
+        let hidden: Vec<String> = self
+            .hidden_docs()
+            .iter()
+            .map(|d| emkg_ontology::vocab::graph_iri(d))
+            .collect();
+        self.graph()?.query(query, limits, format, &hidden)
     }
 
     /// Number of quads in the knowledge graph.
@@ -409,9 +415,18 @@ impl Engine {
         citations::check(text, &self.catalog, &self.dir)
     }
 
-    /// A stored document.
+    /// A stored document the current clearance may read.
     pub fn document(&self, id: &str) -> Result<Document> {
+        if !self.readable(id) {
+            return Err(EngineError::NoSuchDocument(id.to_string()));
+        }
         self.load(id)
+    }
+
+    /// Catalog entries the current clearance may read.
+    pub fn visible_docs(&self) -> impl Iterator<Item = &CatalogEntry> + '_ {
+        let c = access::clearance();
+        self.catalog.docs.values().filter(move |e| e.access <= c)
     }
 
     pub fn stats(&self) -> Stats {
@@ -564,6 +579,7 @@ fn with_id(mut d: Document, id: &str) -> Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use access::Access;
     use emkg_ingest::{parse_text, Source};
 
     fn doc(id: &str, title: &str, body: &str) -> Document {
@@ -574,6 +590,98 @@ mod tests {
         };
         let text = format!("{title}\n\n第一条 {body}\n\n第二条 本法自公布之日起施行。");
         parse_text(id, &text, src, format!("hash-{body}"), "")
+    }
+
+    #[test]
+    fn an_internal_document_is_invisible_below_its_clearance() {
+        let t = tempfile::tempdir().unwrap();
+        let mut e = Engine::open_for_write(t.path()).unwrap();
+        e.put_document(
+            doc(
+                "a",
+                "甲条例",
+                "危险品仓库应当建立巡查制度，依照《乙办法》第一条执行。",
+            ),
+            "k:a",
+        )
+        .unwrap();
+        let mut b = doc("b", "乙办法", "危险品仓库夜间巡查由值班班长负责签字。");
+        b.access = Access::Internal;
+        e.put_document(b, "k:b").unwrap();
+        e.commit().unwrap();
+        let docs_of =
+            |hits: &[Hit]| -> Vec<String> { hits.iter().map(|h| h.chunk.doc_id.clone()).collect() };
+        let graphs = |e: &Engine| -> String {
+            let out = e
+                .sparql(
+                    "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+                    &QueryLimits::default(),
+                    ResultFormat::Csv,
+                )
+                .unwrap();
+            String::from_utf8(out.body).unwrap()
+        };
+        let b_graph = emkg_ontology::vocab::graph_iri("b");
+        // Full clearance (no scope): both, and the link a → b.
+        let all = e
+            .search(&SearchRequest::new("危险品仓库 夜间巡查 值班班长", 5))
+            .unwrap();
+        assert!(
+            docs_of(&all).contains(&"b".to_string()),
+            "{:?}",
+            docs_of(&all)
+        );
+        assert!(graphs(&e).contains(&b_graph));
+        assert!(e.verify_citations("《乙办法》第一条")[0].exists);
+        {
+            let _s = access::scope(Access::Public);
+            for q in [
+                "危险品仓库 夜间巡查 值班班长",
+                "乙办法第一条",
+                "甲条例第一条",
+            ] {
+                let hits = e.search(&SearchRequest::new(q, 10)).unwrap();
+                assert!(
+                    !docs_of(&hits).contains(&"b".to_string()),
+                    "{q}: {:?}",
+                    docs_of(&hits)
+                );
+            }
+            // a is still found, without its graph neighbour b.
+            let hits = e
+                .search(&SearchRequest::new("危险品仓库 巡查制度", 10))
+                .unwrap();
+            assert_eq!(docs_of(&hits), vec!["a".to_string()]);
+            assert!(!e.verify_citations("《乙办法》第一条")[0].exists);
+            assert!(matches!(
+                e.document("b"),
+                Err(EngineError::NoSuchDocument(_))
+            ));
+            assert!(e.document("a").is_ok());
+            let visible: Vec<&str> = e.visible_docs().map(|d| d.id.as_str()).collect();
+            assert_eq!(visible, vec!["a"]);
+            let g = graphs(&e);
+            assert!(!g.contains(&b_graph), "{g}");
+            assert!(g.contains(&emkg_ontology::vocab::graph_iri("a")), "{g}");
+            let answer = e
+                .ask(
+                    "危险品仓库夜间巡查由谁负责？",
+                    None,
+                    &answer::AskOptions::default(),
+                    &mut |_| true,
+                )
+                .unwrap();
+            assert!(!docs_of(&answer.evidence).contains(&"b".to_string()));
+            assert!(!answer.answer.contains("值班班长"), "{}", answer.answer);
+        }
+        // The same content under a new label is a new version.
+        let mut b = doc("b", "乙办法", "危险品仓库夜间巡查由值班班长负责签字。");
+        b.access = Access::Public;
+        let r = e.put_document(b, "k:b").unwrap();
+        assert_eq!(r.outcome, DocOutcome::Replaced);
+        e.commit().unwrap();
+        let _s = access::scope(Access::Public);
+        assert!(e.document("b").is_ok());
     }
 
     #[test]

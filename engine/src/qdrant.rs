@@ -240,12 +240,21 @@ impl VectorIndex for QdrantIndex {
         if !filter.doc_ids.is_empty() {
             must.push(Condition::matches("doc_id", filter.doc_ids.clone()));
         }
+        let must_not = if filter.exclude.is_empty() {
+            Vec::new()
+        } else {
+            vec![Condition::matches("doc_id", filter.exclude.clone())]
+        };
         let vector = query.to_vec();
         let (c, name) = (&self.client, self.collection.clone());
         let res = self.run(async move {
             let mut req = SearchPointsBuilder::new(name, vector, k as u64).with_payload(true);
-            if !must.is_empty() {
-                req = req.filter(QFilter::must(must));
+            if !must.is_empty() || !must_not.is_empty() {
+                req = req.filter(QFilter {
+                    must,
+                    must_not,
+                    ..Default::default()
+                });
             }
             c.search_points(req).await.map_err(qerr)
         })?;

@@ -52,15 +52,19 @@ pub fn title_ending(before: &str, catalog: &Catalog) -> Option<String> {
     catalog.title_suffix_of(&normalize_title(before))
 }
 
-/// Stored documents whose normalised title is `normalized`.
+/// Stored documents whose normalised title is `normalized` and that the
+/// current clearance may read (a title lookup is how a query or a citation
+/// reaches a document by name).
 pub fn docs_titled<'a>(
     normalized: &'a str,
     catalog: &'a Catalog,
 ) -> impl Iterator<Item = &'a CatalogEntry> + 'a {
+    let clearance = crate::access::clearance();
     catalog
         .ids_titled(normalized)
         .iter()
         .filter_map(|id| catalog.docs.get(id))
+        .filter(move |e| e.access <= clearance)
 }
 
 /// The words of a title that limit its document to a narrower subject than
@@ -177,12 +181,21 @@ impl Engine {
         let k = req.k.clamp(1, 1000);
         let pool = POOL.max(k * 2);
         let mut hits: Vec<Hit> = Vec::new();
+        // Documents above the caller's clearance are excluded inside each
+        // retriever, before fusion and ranking (crate::access).
+        let filter = {
+            let mut f = req.filter.clone();
+            f.exclude.extend(self.hidden_docs());
+            f
+        };
+        let readable =
+            |doc: &str| filter.exclude.is_empty() || !filter.exclude.iter().any(|d| d == doc);
         // Colloquial words (危化品, 老总) also search for their statutory
         // terms, which weigh less than the question's own words.
         let extra = emkg_ontology::lexicon::expansions(&req.query);
         let bm25 = if req.retrievers.bm25 {
             self.index
-                .search_expanded(&req.query, &extra, EXPANSION_WEIGHT, &req.filter, pool)?
+                .search_expanded(&req.query, &extra, EXPANSION_WEIGHT, &filter, pool)?
         } else {
             Vec::new()
         };
@@ -200,7 +213,7 @@ impl Engine {
                 let ts = answer::clauses::terms(&req.query);
                 let q = format!("{} {}", ts.join(" "), qt.search_words());
                 self.index
-                    .search_expanded(&q, &[], 0.0, &req.filter, pool)?
+                    .search_expanded(&q, &[], 0.0, &filter, pool)?
                     .into_iter()
                     .filter(|(_, c)| answer::clauses::states_answer(qt, &c.text, &ts))
                     .collect()
@@ -214,7 +227,7 @@ impl Engine {
                     // Vectors of a document whose content changed since they
                     // were embedded are never served.
                     Some(qv) => v
-                        .search(qv, pool, &req.filter)?
+                        .search(qv, pool, &filter)?
                         .into_iter()
                         .filter(|(_, unit)| {
                             let doc = unit.split_once('#').map_or(unit.as_str(), |(d, _)| d);
@@ -230,6 +243,9 @@ impl Engine {
         for np in search::named_provisions(&req.query, &self.catalog) {
             for doc_id in &np.doc_ids {
                 if !req.filter.doc_ids.is_empty() && !req.filter.doc_ids.contains(doc_id) {
+                    continue;
+                }
+                if !readable(doc_id) {
                     continue;
                 }
                 let unit = match np.suffix {
@@ -288,6 +304,9 @@ impl Engine {
             let mut extra: Vec<(String, f32, Vec<Retriever>)> = Vec::new();
             for (id, score) in parents {
                 for (next, _rel) in self.links.neighbours(&id) {
+                    if !readable(hybrid::doc_of(next)) {
+                        continue;
+                    }
                     if let Some(r) = ranked.iter_mut().find(|r| &r.0 == next) {
                         // Found directly and linked: say so, keep its rank.
                         if !r.2.contains(&Retriever::Graph) {
@@ -402,6 +421,9 @@ impl Engine {
                 continue;
             }
             if !req.filter.doc_ids.is_empty() && !req.filter.doc_ids.contains(&chunk.doc_id) {
+                continue;
+            }
+            if !readable(&chunk.doc_id) {
                 continue;
             }
             if !keep(&chunk, &mut seen) {

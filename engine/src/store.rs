@@ -78,6 +78,9 @@ pub struct CatalogEntry {
     /// prior of search); `None` in catalogs written before it existed.
     #[serde(default)]
     pub domain_density: Option<f32>,
+    /// Who may read it (公开 in catalogs written before labels existed).
+    #[serde(default)]
+    pub access: emkg_ingest::Access,
     /// Revision of the document file (`docs/<id>@<rev>.json`); 0 for the
     /// unversioned `docs/<id>.json` of format 1.
     #[serde(default)]
@@ -505,6 +508,7 @@ pub fn entry_for(d: &Document, source_key: &str) -> CatalogEntry {
         },
         links: Some(crate::hybrid::links_of(d)),
         domain_density: Some(emkg_ontology::lexicon::domain_density(&d.text)),
+        access: d.access,
         rev: 0,
     }
 }

@@ -46,6 +46,8 @@ pub struct Filter {
     pub kinds: Vec<DocKind>,
     /// Only these documents (empty: all).
     pub doc_ids: Vec<String>,
+    /// Never these documents (those the caller may not read).
+    pub exclude: Vec<String>,
 }
 
 /// A full-text index of chunks. Writes are staged until [`TextIndex::commit`],
@@ -526,6 +528,15 @@ impl TextIndex for TantivyIndex {
                 })
                 .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(ds))));
+        }
+        for d in &filter.exclude {
+            clauses.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.doc_id, d),
+                    IndexRecordOption::Basic,
+                )),
+            ));
         }
         let q = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();

@@ -276,6 +276,9 @@ impl VectorIndex for FlatIndex {
             if !filter.kinds.is_empty() && !filter.kinds.contains(&d.kind) {
                 continue;
             }
+            if filter.exclude.iter().any(|x| x == *id) {
+                continue;
+            }
             if !filter.doc_ids.is_empty() && !filter.doc_ids.iter().any(|x| x == *id) {
                 continue;
             }

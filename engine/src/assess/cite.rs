@@ -65,12 +65,12 @@ pub fn article_of(unit_id: &str) -> String {
 }
 
 /// Documents whose normalised title is `title`.
-pub fn docs_titled<'a>(catalog: &'a Catalog, title: &str) -> Vec<&'a crate::store::CatalogEntry> {
-    let mut v: Vec<&crate::store::CatalogEntry> = catalog
-        .ids_titled(title)
-        .iter()
-        .filter_map(|id| catalog.docs.get(id))
-        .collect();
+pub fn docs_titled<'a>(
+    catalog: &'a Catalog,
+    title: &'a str,
+) -> Vec<&'a crate::store::CatalogEntry> {
+    let mut v: Vec<&crate::store::CatalogEntry> =
+        crate::search::docs_titled(title, catalog).collect();
     // Newest version first.
     v.sort_by(|a, b| b.version.cmp(&a.version));
     v

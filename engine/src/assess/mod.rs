@@ -168,13 +168,15 @@ fn validate_counts(inc: &Incident) -> Result<()> {
 pub const MAX_TEXT_CHARS: usize = 20_000;
 
 impl Engine {
-    /// The rule book, loaded from the graph once per catalog generation.
+    /// The rule book as the current clearance sees it, loaded from the
+    /// graph once per catalog generation and clearance.
     pub fn rulebook(&self) -> Result<Arc<RuleBook>> {
+        let clearance = crate::access::clearance();
         let mut slot = self
             .rulebook
             .lock()
             .map_err(|_| EngineError::Unavailable("规则缓存不可用".into()))?;
-        if let Some(b) = slot.as_ref() {
+        if let Some(b) = slot.get(&clearance) {
             return Ok(b.clone());
         }
         if self.catalog.facts_version < emkg_ingest::extract::VERSION
@@ -184,8 +186,13 @@ impl Engine {
                 "数据目录由旧版本导入，知识图谱中缺少研判规则；请停止服务后重新运行 emkg ingest（已导入的文件不会重复导入）以升级数据目录".into(),
             ));
         }
-        let b = Arc::new(RuleBook::load(self.graph()?)?);
-        *slot = Some(b.clone());
+        let hidden: Vec<String> = self
+            .hidden_docs()
+            .iter()
+            .map(|d| emkg_ontology::vocab::graph_iri(d))
+            .collect();
+        let b = Arc::new(RuleBook::load(self.graph()?, &hidden)?);
+        slot.insert(clearance, b.clone());
         Ok(b)
     }
 

@@ -392,10 +392,8 @@ impl Engine {
     /// the items of documents whose title names 重大事故隐患判定标准 or
     /// 重大火灾隐患判定.
     fn major_hazard_check(&self, findings: &[Finding]) -> Result<MajorHazardCheck> {
-        let catalog = self.catalog();
-        let criteria_docs: Vec<&crate::store::CatalogEntry> = catalog
-            .docs
-            .values()
+        let criteria_docs: Vec<&crate::store::CatalogEntry> = self
+            .visible_docs()
             .filter(|e| {
                 e.title.contains("隐患判定")
                     || (e.title.contains("重大事故隐患") && e.title.contains("标准"))
@@ -419,7 +417,7 @@ impl Engine {
             }) {
                 for f in findings.iter().filter(|f| f.violation) {
                     if overlap(&f.text, &u.text) >= 0.5 {
-                        basis.push(cite::basis(catalog, &u.id));
+                        basis.push(cite::basis(&self.catalog, &u.id));
                     }
                 }
             }

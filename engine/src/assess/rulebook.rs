@@ -162,12 +162,15 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn select(g: &dyn GraphStore, q: &str) -> Result<Vec<Row>> {
+/// The graph as one clearance sees it: every graph but the hidden documents'.
+struct Visible<'a>(&'a dyn GraphStore, &'a [String]);
+
+fn select(g: &Visible<'_>, q: &str) -> Result<Vec<Row>> {
     let limits = QueryLimits {
         timeout: Duration::from_secs(60),
         max_results: 2_000_000,
     };
-    let out = g.query(q, &limits, ResultFormat::Json)?;
+    let out = g.0.query(q, &limits, ResultFormat::Json, g.1)?;
     let v: serde_json::Value = serde_json::from_slice(&out.body)
         .map_err(|e| EngineError::Graph(format!("SPARQL 结果无法解析：{e}")))?;
     let mut rows = Vec::new();
@@ -210,8 +213,10 @@ fn bound_of(r: &Row) -> Option<Bound> {
 }
 
 impl RuleBook {
-    /// Reads the rule book from the graph.
-    pub fn load(g: &dyn GraphStore) -> Result<RuleBook> {
+    /// Reads the rule book from the graph, leaving out the documents whose
+    /// graph IRIs are `hidden` (above the caller's clearance).
+    pub fn load(g: &dyn GraphStore, hidden: &[String]) -> Result<RuleBook> {
+        let g = &Visible(g, hidden);
         let mut book = RuleBook::default();
 
         // Grade definitions, their criteria and thresholds.

@@ -105,11 +105,9 @@ impl Engine {
         let mut all: Vec<Task> = Vec::new();
         let mut departments: Vec<String> = Vec::new();
         let mut ids: Vec<&String> = self
-            .catalog
-            .docs
-            .iter()
-            .filter(|(_, e)| e.kind == DocKind::WorkPlan)
-            .map(|(id, _)| id)
+            .visible_docs()
+            .filter(|e| e.kind == DocKind::WorkPlan)
+            .map(|e| &e.id)
             .collect();
         ids.sort();
         for id in ids {
