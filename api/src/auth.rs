@@ -111,7 +111,12 @@ impl Gate {
 
 /// The role a route needs (`None`: open to all).
 pub fn required_role(method: &axum::http::Method, path: &str) -> Option<Role> {
-    if path == "/health" {
+    // Health, readiness, the API description and the console's static
+    // page hold no data: open (the console sends the token on each call).
+    if matches!(
+        path,
+        "/health" | "/ready" | "/openapi.json" | "/" | "/console"
+    ) {
         return None;
     }
     let operator = [

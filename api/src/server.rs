@@ -34,6 +34,8 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
+        .route("/openapi.json", get(openapi_json))
         .route("/metrics", get(metrics))
         .route("/v1/search", get(search))
         .route("/sparql", get(sparql_get).post(sparql_post))
@@ -196,6 +198,9 @@ async fn not_found() -> ApiError {
 }
 
 /// Prometheus text: requests and latency per route, queue depth, LLM tokens.
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus 文本格式指标", content_type = "text/plain")),
+    security(("bearer" = [])))]
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     (
         [(
@@ -207,6 +212,8 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
+#[utoipa::path(get, path = "/health", tag = "service",
+    responses((status = 200, description = "服务状态（无需令牌）", body = crate::wire::FreeForm)))]
 async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     // Never waits on an ingest that holds the engine.
     let documents = state.engine.try_read().ok().map(|e| e.catalog().docs.len());
@@ -219,14 +226,18 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct SearchParams {
+    /// 检索词
     q: Option<String>,
     k: Option<String>,
     kind: Option<String>,
     retrievers: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/search", tag = "retrieval", params(SearchParams),
+    responses((status = 200, body = wire::SearchResponse), (status = 400, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn search(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -263,7 +274,7 @@ async fn search(
     Ok(Json(wire::search_response(&q, &hits)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 pub struct SparqlParams {
     query: Option<String>,
     update: Option<String>,
@@ -282,6 +293,9 @@ fn result_format(headers: &HeaderMap) -> emkg_engine::ResultFormat {
     }
 }
 
+#[utoipa::path(get, path = "/sparql", tag = "graph", params(SparqlParams),
+    responses((status = 200, description = "SPARQL 结果（JSON 或 CSV）"), (status = 403, body = crate::wire::ErrorJson), (status = 400, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn sparql_get(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -293,6 +307,10 @@ async fn sparql_get(
 }
 
 /// SPARQL 1.1 Protocol POST: a form (`query=`) or a raw `application/sparql-query` body.
+#[utoipa::path(post, path = "/sparql", tag = "graph",
+    request_body(content = String, content_type = "application/sparql-query"),
+    responses((status = 200, description = "SPARQL 结果（JSON 或 CSV）"), (status = 403, body = crate::wire::ErrorJson), (status = 400, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn sparql_post(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -368,12 +386,15 @@ async fn run_sparql(
     Ok(resp)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct VerifyRequest {
     text: String,
 }
 
 /// POST /v1/verify {"text": "…"}: every 《X》第N条 in the text, checked against the store.
+#[utoipa::path(post, path = "/v1/verify", tag = "retrieval", request_body = VerifyRequest,
+    responses((status = 200, body = wire::VerifyResponse), (status = 400, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn verify(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -395,7 +416,7 @@ async fn verify(
     Ok(Json(wire::verify_response(&checks)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AskBody {
     question: String,
     evidence: Option<usize>,
@@ -408,6 +429,10 @@ pub struct AskBody {
 /// POST /v1/ask: JSON answer, or a stream of server-sent events when the
 /// client accepts `text/event-stream` (`token` events with text as it is
 /// generated, then one `answer` event with the checked answer).
+#[utoipa::path(post, path = "/v1/ask", tag = "answers", request_body = AskBody,
+    responses((status = 200, description = "核验后的回答；Accept: text/event-stream 时为 token/answer 事件流", body = wire::AskResponse),
+        (status = 400, body = crate::wire::ErrorJson), (status = 503, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn ask(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -585,6 +610,10 @@ fn incident_input(v: &serde_json::Value) -> Result<emkg_engine::assess::Incident
 }
 
 /// `{"text": "…"}` or `{"incident": {…}}`.
+#[utoipa::path(post, path = "/v1/incidents/assess", tag = "assessment",
+    request_body(content = crate::wire::FreeForm, description = "{\"text\": \"事件描述\"} 或 {\"incident\": {…}}"),
+    responses((status = 200, description = "事实、分级、报送时限、预案与处置措施", body = crate::wire::FreeForm), (status = 400, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn assess_incident(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -601,6 +630,10 @@ async fn assess_incident(
 }
 
 /// `{"text": "…"}`: a site description or hazard checklist.
+#[utoipa::path(post, path = "/v1/risk/assess", tag = "assessment",
+    request_body(content = crate::wire::FreeForm, description = "{\"text\": \"场所或隐患描述\"}"),
+    responses((status = 200, body = crate::wire::FreeForm), (status = 400, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn assess_risk(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -727,6 +760,10 @@ fn with_model<T>(
 
 /// `{"text": "…"}` or `{"incident": {…}}`, optionally `previous` (an
 /// earlier draft's JSON: a 续报), `issuer`, `date`, `format`, `model`.
+#[utoipa::path(post, path = "/v1/reports/draft", tag = "drafts",
+    request_body(content = crate::wire::FreeForm, description = "text 或 incident；可选 previous、issuer、date、format（json/md/docx）、model"),
+    responses((status = 200, description = "报告（JSON、Markdown 或 .docx）", body = crate::wire::FreeForm), (status = 400, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn draft_report(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -771,6 +808,10 @@ async fn draft_report(
 }
 
 /// `{"topic": "…"}`, optionally `date`, `format`, `model`.
+#[utoipa::path(post, path = "/v1/memos", tag = "drafts",
+    request_body(content = crate::wire::FreeForm, description = "{\"topic\": \"…\"}；可选 date、format、model"),
+    responses((status = 200, description = "法律备忘录（JSON、Markdown 或 .docx）", body = crate::wire::FreeForm), (status = 400, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn draft_memo(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -796,6 +837,10 @@ async fn draft_memo(
     draft_response(&d, format, "memo")
 }
 
+#[utoipa::path(get, path = "/v1/departments/{name}/tasks", tag = "drafts",
+    params(("name" = String, Path, description = "部门名称或任务关键词")),
+    responses((status = 200, body = crate::wire::FreeForm), (status = 400, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
 async fn department_tasks(
     State(state): State<Arc<AppState>>,
     axum::Extension(caller): axum::Extension<crate::auth::Caller>,
@@ -857,4 +902,68 @@ pub(crate) fn internal() -> ApiError {
         code: "internal",
         message: "服务内部错误，详情已写入服务日志".into(),
     }
+}
+
+/// The OpenAPI 3 document, generated from the handlers' annotations and
+/// the wire types (served at /openapi.json).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "emkg",
+        description = "应急管理知识图谱与检索服务：检索、问答（条文级引用）、事件研判、报告与备忘录起草、文档管理。除 /health、/ready、/openapi.json 与控制台外，每个请求须带 Authorization: Bearer <令牌>。错误一律为 {\"error\":{\"code\":\"…\",\"message\":\"中文说明\"}}。"
+    ),
+    paths(
+        health, ready, metrics, search, sparql_get, sparql_post, verify, ask,
+        assess_incident, assess_risk, draft_report, draft_memo, department_tasks,
+        crate::documents::list, crate::documents::get, crate::documents::delete,
+        crate::documents::upload,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "retrieval", description = "检索与引用核验"),
+        (name = "answers", description = "问答"),
+        (name = "assessment", description = "事件研判与风险研判"),
+        (name = "drafts", description = "报告、备忘录与部门任务"),
+        (name = "documents", description = "文档管理（导入与删除需管理员）"),
+        (name = "graph", description = "知识图谱 SPARQL（只读）"),
+        (name = "service", description = "服务状态"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi_json() -> Response {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi()).into_response()
+}
+
+/// Ready to answer: the engine is not held by a write, and (when one is
+/// configured) the model is loaded. 503 otherwise.
+#[utoipa::path(get, path = "/ready", tag = "service",
+    responses((status = 200, body = crate::wire::FreeForm), (status = 503, body = crate::wire::FreeForm)))]
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    let free = state.engine.try_read().is_ok();
+    let body = serde_json::json!({
+        "ready": free,
+        "model": state.generator.as_ref().map(|(_, n)| n.clone()),
+        "ask_queue": state.ask_limit.depth(),
+    });
+    let status = if free {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
 }

@@ -684,6 +684,78 @@ mod tests {
         assert!(e.document("b").is_ok());
     }
 
+    /// A model with a small context that refuses prompts beyond it, as the
+    /// real one does (characters stand in for tokens).
+    struct SmallContext(usize);
+
+    impl emkg_models::Generator for SmallContext {
+        fn name(&self) -> &str {
+            "small"
+        }
+        fn context_length(&self) -> usize {
+            self.0
+        }
+        fn generate(
+            &mut self,
+            messages: &[emkg_models::ChatMessage],
+            _params: &emkg_models::GenerationParams,
+            _on_text: &mut dyn FnMut(&str) -> bool,
+        ) -> emkg_models::Result<emkg_models::Generation> {
+            let tokens: usize = messages.iter().map(|m| m.content.chars().count()).sum();
+            if tokens > self.0 - 16 {
+                return Err(emkg_models::ModelError::PromptTooLong {
+                    tokens,
+                    limit: self.0,
+                });
+            }
+            Ok(emkg_models::Generation {
+                text: "生产经营单位应当建立巡查制度（《甲条例》第一条）。".into(),
+                prompt_tokens: tokens,
+                generated_tokens: 10,
+                stop: emkg_models::StopReason::Stop,
+                prefill_secs: 0.0,
+                decode_secs: 0.0,
+            })
+        }
+    }
+
+    #[test]
+    fn evidence_is_clipped_to_the_model_context() {
+        let t = tempfile::tempdir().unwrap();
+        let mut e = Engine::open_for_write(t.path()).unwrap();
+        // One long sentence: the clause the model reads is all of it.
+        let long = format!(
+            "生产经营单位应当建立巡查制度{}。",
+            "、交接班记录制度".repeat(60)
+        );
+        e.put_document(doc("a", "甲条例", &long), "k:a").unwrap();
+        e.commit().unwrap();
+        let opts = answer::AskOptions::default();
+        // Whole provisions (220 characters) would not fit in 420; clipped
+        // evidence does.
+        let mut g = SmallContext(420);
+        let a = e
+            .ask(
+                "生产经营单位应当建立什么制度？",
+                Some(&mut g),
+                &opts,
+                &mut |_| true,
+            )
+            .unwrap();
+        assert!(a.generation.is_some(), "{:?}", a.fallback);
+        // A question longer than the context: the answer from the
+        // provisions, not an error.
+        let q = format!("{}生产经营单位应当建立什么制度？", "请问".repeat(400));
+        let a = e.ask(&q, Some(&mut g), &opts, &mut |_| true).unwrap();
+        assert!(a.generation.is_none());
+        assert!(
+            a.fallback.as_deref().unwrap_or("").contains("上下文"),
+            "{:?}",
+            a.fallback
+        );
+        assert!(a.answer.contains("《甲条例》第一条"), "{}", a.answer);
+    }
+
     #[test]
     fn index_is_rebuilt_when_it_lags_the_catalog() {
         let t = tempfile::tempdir().unwrap();

@@ -374,6 +374,14 @@ impl Engine {
                 // the answer rather than picks among distractors; a short
                 // prompt, a fast first token.
                 let order: Vec<usize> = answering.iter().copied().take(MODEL_PROVISIONS).collect();
+                // Evidence is clipped to the model's context: what is left
+                // after the question, the instructions (~250 tokens) and
+                // room for the answer, shared among the provisions (one
+                // token per character at most for Chinese text).
+                let ctx = g.context_length();
+                let room = opts.generation.max_new_tokens.clamp(32, ctx / 4);
+                let fixed = 250 + question.chars().count() + room;
+                let per = (ctx.saturating_sub(fixed) / order.len().max(1)).min(CLAUSE_CHARS);
                 let mut material = String::new();
                 for (n, i) in order.iter().enumerate() {
                     let text: Vec<&str> = picked
@@ -385,7 +393,7 @@ impl Engine {
                         "{}. {}：{}\n",
                         n + 1,
                         label(&evidence[*i]),
-                        clip(&text.join(""), CLAUSE_CHARS)
+                        clip(&text.join(""), per)
                     ));
                 }
                 let example = order
@@ -404,27 +412,45 @@ impl Engine {
                 );
                 let messages = [ChatMessage::system(system), ChatMessage::user(user)];
                 let mut first = true;
-                let gen = g.generate(&messages, &opts.generation, &mut |t| {
-                    if first && !t.trim().is_empty() {
-                        ttft = Some(started.elapsed().as_secs_f64());
-                        first = false;
-                    }
-                    on_text(t)
-                })?;
-                // A question the model echoes back is not a claim: drop it
-                // rather than let it sink an otherwise sound 结论.
-                let text = drop_questions(gen.text.trim());
-                generation = Some(gen);
-                let checked = self.check_conclusion(&text, &evidence);
-                match unacceptable(&text, &checked) {
-                    None => conclusion = Some(checked),
-                    Some(why) => {
-                        fallback = Some(why);
-                        model_text = Some(if checked.text.is_empty() {
-                            text
-                        } else {
-                            checked.text
-                        });
+                let gen = if per < 40 {
+                    Err(emkg_models::ModelError::PromptTooLong {
+                        tokens: fixed,
+                        limit: ctx,
+                    })
+                } else {
+                    g.generate(&messages, &opts.generation, &mut |t| {
+                        if first && !t.trim().is_empty() {
+                            ttft = Some(started.elapsed().as_secs_f64());
+                            first = false;
+                        }
+                        on_text(t)
+                    })
+                };
+                // A question too long for the model's context still gets
+                // the answer taken from the provisions, not an error.
+                let gen = match gen {
+                    Err(emkg_models::ModelError::PromptTooLong { .. }) => None,
+                    other => Some(other?),
+                };
+                if gen.is_none() {
+                    fallback = Some("问题过长，超出生成模型的上下文".into());
+                }
+                if let Some(gen) = gen {
+                    // A question the model echoes back is not a claim: drop it
+                    // rather than let it sink an otherwise sound 结论.
+                    let text = drop_questions(gen.text.trim());
+                    generation = Some(gen);
+                    let checked = self.check_conclusion(&text, &evidence);
+                    match unacceptable(&text, &checked) {
+                        None => conclusion = Some(checked),
+                        Some(why) => {
+                            fallback = Some(why);
+                            model_text = Some(if checked.text.is_empty() {
+                                text
+                            } else {
+                                checked.text
+                            });
+                        }
                     }
                 }
             }
