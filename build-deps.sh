@@ -18,15 +18,33 @@ ensure_build_deps() {
   $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 }
 
-# Sourced by test.sh only: LibreOffice, which the test of drafted .docx
-# documents converts them with. When it cannot be installed (offline, no
-# apt), that test reports itself skipped.
+# Sourced by test.sh only: what the end-to-end tests drive the product
+# with — LibreOffice (converts drafted .docx), Debian's Chromium and
+# ChromeDriver (the console's browser test), and the official client
+# packages, pinned, in a venv of the user cache (openai, mcp, selenium).
+# Whatever cannot be installed (offline, no apt) makes its test report
+# itself skipped.
+PY_CLIENTS="${EMKG_PY_CLIENTS:-${XDG_CACHE_HOME:-$HOME/.cache}/emkg/pyclients}"
 ensure_test_deps() {
-  command -v soffice >/dev/null 2>&1 && return 0
-  command -v dpkg >/dev/null 2>&1 || return 0
-  echo "安装 LibreOffice（测试 .docx 用）/ installing LibreOffice for the .docx test" >&2
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui; } \
-    || echo "LibreOffice 未能安装，相关测试将跳过 / LibreOffice unavailable: its test will be skipped" >&2
+  if command -v dpkg >/dev/null 2>&1; then
+    local missing=()
+    command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+    if [ ${#missing[@]} -gt 0 ]; then
+      echo "安装测试依赖 / installing test dependencies: ${missing[*]}" >&2
+      local sudo=""
+      [ "$(id -u)" -ne 0 ] && sudo="sudo"
+      { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+        || echo "测试依赖未能全部安装，相关测试将跳过 / some test dependencies unavailable: their tests will be skipped" >&2
+    fi
+  fi
+  # Pinned client packages (the versions the tests were written against).
+  local want="openai==3.57.0 mcp==2.3.0 selenium==4.51.0"
+  if [ ! -f "$PY_CLIENTS/.pinned" ] || [ "$(cat "$PY_CLIENTS/.pinned")" != "$want" ]; then
+    { python3 -m venv "$PY_CLIENTS" && "$PY_CLIENTS/bin/pip" install -q $want && echo "$want" > "$PY_CLIENTS/.pinned"; } \
+      || { echo "Python 客户端包未能安装，相关测试将跳过 / client packages unavailable: their tests will be skipped" >&2; rm -rf "$PY_CLIENTS"; }
+  fi
+  [ -x "$PY_CLIENTS/bin/python" ] && export EMKG_PYTHON="$PY_CLIENTS/bin/python"
+  return 0
 }

@@ -522,6 +522,16 @@ fn http_server_serves_health_and_search() {
     assert_eq!(r["hits"][0]["article"], 21);
     assert_eq!(r["hits"][0]["doc_title"], "示例安全生产法");
     assert!(r["hits"].as_array().unwrap().len() <= 3);
+    // The server holds the data directory: another process's command is
+    // refused with a reason, never served from under the server's writes.
+    let out = run(&["search", "示例安全生产法第二十一条", "--data", &d]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("正在被"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(server);
     // The CLI and the server return the same hits.
     let cli = json(&[
         "search",
@@ -533,6 +543,7 @@ fn http_server_serves_health_and_search() {
         "3",
     ]);
     assert_eq!(cli["hits"], r["hits"]);
+    let server = serve(&f.data);
 
     let (status, body) = get(&format!("{}/v1/search", server.base));
     assert_eq!(status, 400);
@@ -1654,4 +1665,344 @@ fn a_full_question_queue_answers_503_while_search_keeps_answering() {
     assert!(
         m.contains("emkg_http_request_duration_seconds_bucket{route=\"/v1/search\",le=\"+Inf\"} 4")
     );
+}
+
+/// The interpreter of the pinned client packages (test.sh installs them:
+/// openai, mcp, selenium); `None` when they could not be installed.
+fn client_python() -> Option<PathBuf> {
+    let p = std::env::var_os("EMKG_PYTHON")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .map(|h| PathBuf::from(h).join(".cache/emkg/pyclients/bin/python"))
+        })?;
+    p.is_file().then_some(p)
+}
+
+#[test]
+fn documents_upload_and_access_labels_through_the_server() {
+    let f = fixture();
+    let d = data_arg(&f);
+    run_ok(&["ingest", &f.input.display().to_string(), "--data", &d]);
+    let s = serve(&f.data);
+    let viewer = format!("Bearer {}", add_user(&f.data, "viewer"));
+    let operator = format!("Bearer {}", add_user(&f.data, "operator"));
+    let as_ = |who: &str, method: &str, path: &str, body: &[u8]| {
+        let (st, _, b) = request(
+            method,
+            &format!("{}{path}", s.base),
+            &[("Authorization", who), ("Content-Type", "application/json")],
+            body,
+        );
+        (st, b)
+    };
+    let upload = |name: &str, access: &str, text: &str| {
+        let (st, _, b) = request(
+            "POST",
+            &format!(
+                "{}/v1/ingest?name={}&access={}",
+                s.base,
+                percent(name),
+                percent(access)
+            ),
+            &[("Content-Type", "application/octet-stream")],
+            text.as_bytes(),
+        );
+        (st, b)
+    };
+    // An internal duty roster, and a public notice that cites it.
+    let (st, b) = upload(
+        "neibu_zhishou.md",
+        "内部",
+        "示例内部值守办法\n\n第一条 夜间值守由值班组长许某某负责，每两小时巡查一次危险品仓库。\n\n第二条 依照《示例安全生产法》第二十一条执行。\n",
+    );
+    assert_eq!(st, 200, "{b}");
+    let up: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(up["outcome"], "added");
+    assert_eq!(up["access"], "内部");
+    let internal = up["id"].as_str().unwrap().to_string();
+    let (st, b) = upload(
+        "gongkai_tonggao.md",
+        "公开",
+        "示例公开通告\n\n第一条 仓库值守安排依照《示例内部值守办法》第一条执行。\n\n第二条 本通告自发布之日起施行。\n",
+    );
+    assert_eq!(st, 200, "{b}");
+    let public: Value = serde_json::from_str(&b).unwrap();
+    let public = public["id"].as_str().unwrap().to_string();
+    // The same file again changes nothing.
+    let (st, b) = upload(
+        "gongkai_tonggao.md",
+        "公开",
+        "示例公开通告\n\n第一条 仓库值守安排依照《示例内部值守办法》第一条执行。\n\n第二条 本通告自发布之日起施行。\n",
+    );
+    assert_eq!(
+        (
+            st,
+            serde_json::from_str::<Value>(&b).unwrap()["outcome"].clone()
+        ),
+        (200, "unchanged".into())
+    );
+
+    let secret = "许某某";
+    let graph_iri = format!("https://emkg.local/graph/{internal}");
+    let literal_query =
+        format!("SELECT ?o WHERE {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), \"{secret}\")) }}");
+    let sparql_rows = |who: &str, q: &str| -> usize {
+        let (st, b) = as_(who, "GET", &format!("/sparql?query={}", percent(q)), b"");
+        assert_eq!(st, 200, "{b}");
+        let v: Value = serde_json::from_str(&b).unwrap();
+        v["results"]["bindings"].as_array().unwrap().len()
+    };
+    let docs_in = |b: &str| -> Vec<String> {
+        let v: Value = serde_json::from_str(b).unwrap();
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["doc_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // An operator (内部 clearance) sees the internal document everywhere.
+    let q = format!("/v1/search?q={}&k=10", percent("夜间值守 值班组长 巡查"));
+    let (st, b) = as_(&operator, "GET", &q, b"");
+    assert_eq!(st, 200);
+    assert!(docs_in(&b).contains(&internal), "{b}");
+    assert!(sparql_rows(&operator, &literal_query) >= 1);
+    let (st, _) = as_(&operator, "GET", &format!("/v1/documents/{internal}"), b"");
+    assert_eq!(st, 200);
+    // … including as the graph neighbour of the public notice that cites it.
+    let linked = format!("/v1/search?q={}&k=20", percent("示例公开通告第一条"));
+    let (_, b) = as_(&operator, "GET", &linked, b"");
+    assert!(docs_in(&b).contains(&internal), "{b}");
+
+    // A viewer (公开): not in hits, evidence, citations, SPARQL results,
+    // graph links or listings; reading it by id is a 404.
+    for q in [
+        "夜间值守 值班组长 巡查",
+        "示例内部值守办法第一条",
+        "示例公开通告第一条",
+        "许某某",
+    ] {
+        let (st, b) = as_(
+            &viewer,
+            "GET",
+            &format!("/v1/search?q={}&k=20", percent(q)),
+            b"",
+        );
+        assert_eq!(st, 200, "{b}");
+        assert!(!docs_in(&b).contains(&internal), "{q}: {b}");
+        let hits: Value = serde_json::from_str(&b).unwrap();
+        assert!(!hits["hits"].to_string().contains(secret), "{q}: {b}");
+    }
+    // The public notice is found, without its link into the internal roster.
+    let (_, b) = as_(
+        &viewer,
+        "GET",
+        &format!("/v1/search?q={}&k=20", percent("示例公开通告第一条")),
+        b"",
+    );
+    assert!(docs_in(&b).contains(&public), "{b}");
+    let ask = serde_json::json!({"question": "夜间值守由谁负责？"}).to_string();
+    let (st, b) = as_(&viewer, "POST", "/v1/ask", ask.as_bytes());
+    assert_eq!(st, 200, "{b}");
+    let a: Value = serde_json::from_str(&b).unwrap();
+    assert!(
+        !b.contains(secret) && !b.contains(&format!("\"{internal}")),
+        "{b}"
+    );
+    assert!(a["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["doc_id"] != internal.as_str()));
+    let v = serde_json::json!({"text": "《示例内部值守办法》第一条"}).to_string();
+    let (_, b) = as_(&viewer, "POST", "/v1/verify", v.as_bytes());
+    let v: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(v["citations"][0]["exists"], false, "{b}");
+    assert!(!b.contains(secret));
+    assert_eq!(sparql_rows(&viewer, &literal_query), 0);
+    let graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }";
+    let (_, b) = as_(
+        &viewer,
+        "GET",
+        &format!("/sparql?query={}", percent(graphs)),
+        b"",
+    );
+    assert!(!b.contains(&graph_iri), "{b}");
+    assert!(
+        b.contains(&format!("https://emkg.local/graph/{public}")),
+        "{b}"
+    );
+    let (st, b) = as_(&viewer, "GET", "/v1/documents", b"");
+    assert_eq!(st, 200);
+    assert!(!b.contains(&internal) && b.contains(&public), "{b}");
+    let (st, b) = as_(&viewer, "GET", &format!("/v1/documents/{internal}"), b"");
+    assert_eq!(st, 404, "{b}");
+
+    // Writes are the administrator's.
+    let (st, _) = as_(&viewer, "POST", "/v1/ingest?name=x.md", b"x");
+    assert_eq!(st, 403);
+    let (st, _) = as_(&operator, "DELETE", &format!("/v1/documents/{public}"), b"");
+    assert_eq!(st, 403);
+    // Bad uploads: a clear 400, nothing stored.
+    for (name, access, body, why) in [
+        ("", "公开", "示例", "缺少参数 name"),
+        ("a.exe", "公开", "示例", "只接受"),
+        ("../a.md", "公开", "示例", "路径分隔符"),
+        ("a.md", "机密", "示例", "密级"),
+        ("a.md", "公开", "", "文件为空"),
+    ] {
+        let (st, b) = upload(name, access, body);
+        assert_eq!(st, 400, "{name}: {b}");
+        assert!(b.contains(why), "{name}: {b}");
+    }
+    // Another process may not write while the server holds the directory.
+    let out = run(&["ingest", &f.input.display().to_string(), "--data", &d]);
+    assert!(!out.status.success());
+
+    // Deleting: gone for everyone, a second delete is a 404.
+    let (st, _, b) = request(
+        "DELETE",
+        &format!("{}/v1/documents/{internal}", s.base),
+        &[],
+        b"",
+    );
+    assert_eq!(st, 200, "{b}");
+    let (st, _, _) = request(
+        "DELETE",
+        &format!("{}/v1/documents/{internal}", s.base),
+        &[],
+        b"",
+    );
+    assert_eq!(st, 404);
+    let (_, b) = as_(&operator, "GET", &q, b"");
+    assert!(!docs_in(&b).contains(&internal), "{b}");
+    assert_eq!(sparql_rows(&operator, &literal_query), 0);
+
+    // The OpenAPI document, open to all, names every route.
+    let (st, _, b) = request(
+        "GET",
+        &format!("{}/openapi.json", s.base),
+        &[("Authorization", "")],
+        b"",
+    );
+    assert_eq!(st, 200);
+    let api: Value = serde_json::from_str(&b).unwrap();
+    assert!(api["openapi"].as_str().unwrap().starts_with("3."));
+    for p in [
+        "/health",
+        "/ready",
+        "/metrics",
+        "/v1/search",
+        "/sparql",
+        "/v1/verify",
+        "/v1/ask",
+        "/v1/chat/completions",
+        "/v1/models",
+        "/v1/incidents/assess",
+        "/v1/risk/assess",
+        "/v1/reports/draft",
+        "/v1/memos",
+        "/v1/departments/{name}/tasks",
+        "/v1/documents",
+        "/v1/documents/{id}",
+        "/v1/ingest",
+    ] {
+        assert!(
+            api["paths"][p].is_object(),
+            "{p} missing from /openapi.json"
+        );
+    }
+    assert!(api["paths"]["/v1/documents/{id}"]["delete"].is_object());
+    assert_eq!(
+        api["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+}
+
+#[test]
+fn openai_and_mcp_clients() {
+    let Some(py) = client_python() else {
+        skip(
+            "openai_and_mcp_clients",
+            "the pinned openai/mcp Python packages are not installed (test.sh installs them)",
+        );
+        return;
+    };
+    let f = fixture();
+    let d = data_arg(&f);
+    run_ok(&["ingest", &f.input.display().to_string(), "--data", &d]);
+    let clients = repo().join("tests/clients");
+    // MCP over stdio: the client starts `emkg mcp` itself.
+    let out = std::process::Command::new(&py)
+        .arg(clients.join("mcp_stdio.py"))
+        .arg(env!("CARGO_BIN_EXE_emkg"))
+        .arg(&d)
+        .arg("示例安全生产法第二十一条")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let m: Value = serde_json::from_slice(out.stdout.trim_ascii()).unwrap();
+    assert_eq!(m["server"], "emkg");
+    assert_eq!(
+        m["tools"],
+        serde_json::json!([
+            "search",
+            "ask",
+            "verify_citations",
+            "assess_incident",
+            "assess_risk"
+        ])
+    );
+    assert_eq!(m["is_error"], false);
+    let hits: Value = serde_json::from_str(m["text"].as_str().unwrap()).unwrap();
+    assert_eq!(hits["hits"][0]["unit_id"], "shili_fa#art21", "{hits}");
+    assert_eq!(m["missing_arg_is_error"], true);
+    assert!(m["missing_arg_text"]
+        .as_str()
+        .unwrap()
+        .contains("缺少参数 query"));
+
+    // The openai client: a streamed chat completion with a citation.
+    let s = serve(&f.data);
+    let viewer = add_user(&f.data, "viewer");
+    let out = std::process::Command::new(&py)
+        .arg(clients.join("openai_chat.py"))
+        .arg(&s.base)
+        .arg(&viewer)
+        .arg("生产经营单位的主要负责人对本单位安全生产工作负有什么职责？")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let o: Value = serde_json::from_slice(out.stdout.trim_ascii()).unwrap();
+    let streamed = o["streamed"].as_str().unwrap();
+    assert!(streamed.contains("《示例安全生产法》第二十一条"), "{o}");
+    assert!(o["chunks"].as_u64().unwrap() > 1, "{o}");
+    assert_eq!(o["finish"], "stop");
+    // Streamed and whole answers are the same checked text.
+    assert_eq!(o["text"].as_str().unwrap(), streamed);
+    let cited = o["emkg"]["citations"].as_array().unwrap();
+    assert!(
+        cited
+            .iter()
+            .any(|c| c["verified"] == true && c["unit_id"] == "shili_fa#art21"),
+        "{o}"
+    );
+    assert_eq!(o["models"], serde_json::json!(["emkg/extractive"]));
+    // A request without a user message is a JSON 400.
+    let body = serde_json::json!({"model": "x", "messages": [{"role": "system", "content": "hi"}]});
+    let (st, b) = post_json(
+        &format!("{}/v1/chat/completions", s.base),
+        &body.to_string(),
+    );
+    assert_eq!(st, 400);
+    assert!(b.contains("缺少用户问题"), "{b}");
 }

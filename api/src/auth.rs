@@ -132,6 +132,8 @@ pub fn required_role(method: &axum::http::Method, path: &str) -> Option<Role> {
         || path == "/metrics"
         || path == "/v1/ask"
         || path == "/v1/verify"
+        || path == "/v1/chat/completions"
+        || path == "/v1/models"
         || path == "/sparql"
         || ((path.starts_with("/v1/departments/") || path.starts_with("/v1/documents"))
             && method == axum::http::Method::GET);

@@ -7,7 +7,9 @@ mod bench_cmd;
 mod documents;
 mod draft_cmd;
 mod limit;
+mod mcp;
 mod metrics;
+mod openai;
 mod server;
 mod setup;
 mod store_cmd;
@@ -53,6 +55,16 @@ enum Command {
         prune: bool,
         /// 文档密级：公开（所有账户可读）或 内部（仅有内部权限的账户可读）
         #[arg(long, default_value = "公开")]
+        access: String,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
+    /// MCP 服务（标准输入输出）：检索、问答、引用核验、事件与风险研判工具
+    Mcp {
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// 可读文档的最高密级：公开 或 内部
+        #[arg(long, default_value = "内部")]
         access: String,
         #[command(flatten)]
         models: setup::ModelArgs,
@@ -584,6 +596,11 @@ fn run(cli: Cli) -> Result<()> {
             &models,
         ),
         Command::Stats { data, json } => stats(data, json),
+        Command::Mcp {
+            data,
+            access,
+            models,
+        } => mcp(data, &access, &models),
         Command::Serve {
             data,
             addr,
@@ -1099,6 +1116,30 @@ fn search(
         writeln!(out, "   {}", text.replace('\n', " "))?;
     }
     Ok(())
+}
+
+fn mcp(data: PathBuf, access: &str, models: &setup::ModelArgs) -> Result<()> {
+    let clearance = emkg_engine::access::Access::parse(access)
+        .with_context(|| format!("密级“{access}”无效，应为 公开 或 内部"))?;
+    let cfg = models.config()?;
+    let mut engine = open(&data)?;
+    models.attach(&mut engine, &cfg)?;
+    let generator = models
+        .generator(&cfg)?
+        .map(|g| Box::new(g) as Box<dyn emkg_engine::models::Generator>);
+    eprintln!(
+        "emkg MCP 服务已就绪（标准输入输出，数据目录 {}）",
+        data.display()
+    );
+    let mut server = mcp::McpServer {
+        engine,
+        generator,
+        clearance,
+    };
+    let stdin = std::io::stdin();
+    server
+        .run(stdin.lock(), std::io::stdout().lock())
+        .context("MCP 连接读写失败")
 }
 
 fn ask(

@@ -48,6 +48,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/departments/{name}/tasks", get(department_tasks))
         .route("/v1/documents", get(crate::documents::list))
         .route(
+            "/v1/chat/completions",
+            axum::routing::post(crate::openai::chat_completions),
+        )
+        .route("/v1/models", get(crate::openai::models))
+        .route(
             "/v1/documents/{id}",
             get(crate::documents::get).delete(crate::documents::delete),
         )
@@ -115,6 +120,14 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     pub fn new(status: StatusCode, code: &'static str, message: &str) -> ApiError {
         ApiError {
             status,
@@ -490,41 +503,15 @@ async fn ask(
     let run = move |on_text: &mut dyn FnMut(&str) -> bool| -> Result<wire::AskResponse, ApiError> {
         // The turn is held while the work runs, even past a client's leaving.
         let _ticket = ticket;
-        let _scope = emkg_engine::access::scope(caller.clearance);
-        let engine = state.engine.read().map_err(|_| poisoned())?;
-        let mut on_text =
-            |t: &str| !cancelled.load(std::sync::atomic::Ordering::Acquire) && on_text(t);
-        let on_text: &mut dyn FnMut(&str) -> bool = &mut on_text;
-        let (answer, model) = match &state.generator {
-            Some((g, name)) => {
-                let mut g = g.lock().map_err(|_| ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code: "internal",
-                    message: "生成模型状态异常，请重启服务".into(),
-                })?;
-                let a = engine.ask(&question, Some(g.as_mut()), &opts, on_text)?;
-                (a, name.clone())
-            }
-            None => (engine.ask(&question, None, &opts, on_text)?, String::new()),
-        };
-        let resp = wire::ask_response(&question, &answer, &model);
-        if let Some(g) = &resp.generation {
-            state.metrics.generation(g.generated_tokens, g.decode_secs);
-        }
-        // What was asked, answered and cited.
-        audit_detail(
+        answer_question(
             &state,
-            Some(&caller),
-            "answer",
+            &caller,
             "POST /v1/ask",
-            serde_json::json!({
-                "question": question,
-                "mode": resp.mode,
-                "conclusion": resp.conclusion,
-                "cited": resp.citations.iter().map(|c| c.raw.clone()).collect::<Vec<_>>(),
-            }),
-        );
-        Ok(resp)
+            &question,
+            &opts,
+            &cancelled,
+            on_text,
+        )
     };
 
     if !sse {
@@ -592,6 +579,54 @@ async fn ask(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// Answers `question` as `caller` (its clearance), with the model when
+/// there is one; `cancelled` stops generation. Records metrics and the
+/// audit entry. Blocking: call from a blocking task holding a queue turn.
+pub(crate) fn answer_question(
+    state: &AppState,
+    caller: &crate::auth::Caller,
+    route: &str,
+    question: &str,
+    opts: &emkg_engine::answer::AskOptions,
+    cancelled: &std::sync::atomic::AtomicBool,
+    on_text: &mut dyn FnMut(&str) -> bool,
+) -> Result<wire::AskResponse, ApiError> {
+    let _scope = emkg_engine::access::scope(caller.clearance);
+    let engine = state.engine.read().map_err(|_| poisoned())?;
+    let mut on_text = |t: &str| !cancelled.load(std::sync::atomic::Ordering::Acquire) && on_text(t);
+    let on_text: &mut dyn FnMut(&str) -> bool = &mut on_text;
+    let (answer, model) = match &state.generator {
+        Some((g, name)) => {
+            let mut g = g.lock().map_err(|_| ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: "internal",
+                message: "生成模型状态异常，请重启服务".into(),
+            })?;
+            let a = engine.ask(question, Some(g.as_mut()), opts, on_text)?;
+            (a, name.clone())
+        }
+        None => (engine.ask(question, None, opts, on_text)?, String::new()),
+    };
+    let resp = wire::ask_response(question, &answer, &model);
+    if let Some(g) = &resp.generation {
+        state.metrics.generation(g.generated_tokens, g.decode_secs);
+    }
+    // What was asked, answered and cited.
+    audit_detail(
+        state,
+        Some(caller),
+        "answer",
+        route,
+        serde_json::json!({
+            "question": question,
+            "mode": resp.mode,
+            "conclusion": resp.conclusion,
+            "cited": resp.citations.iter().map(|c| c.raw.clone()).collect::<Vec<_>>(),
+        }),
+    );
+    Ok(resp)
 }
 
 /// The incident of a request body: `{"text": "…"}` or `{"incident": {…}}`.
@@ -916,7 +951,7 @@ pub(crate) fn internal() -> ApiError {
         health, ready, metrics, search, sparql_get, sparql_post, verify, ask,
         assess_incident, assess_risk, draft_report, draft_memo, department_tasks,
         crate::documents::list, crate::documents::get, crate::documents::delete,
-        crate::documents::upload,
+        crate::documents::upload, crate::openai::chat_completions, crate::openai::models,
     ),
     modifiers(&BearerAuth),
     tags(
