@@ -31,6 +31,8 @@ ensure_test_deps() {
     command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+    # A CJK font, so the console's screenshots show Chinese, not boxes.
+    dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || missing+=(fonts-wqy-zenhei)
     if [ ${#missing[@]} -gt 0 ]; then
       echo "安装测试依赖 / installing test dependencies: ${missing[*]}" >&2
       local sudo=""

@@ -2006,3 +2006,79 @@ fn openai_and_mcp_clients() {
     assert_eq!(st, 400);
     assert!(b.contains("缺少用户问题"), "{b}");
 }
+
+#[test]
+fn operator_console_in_headless_chromium() {
+    let Some(py) = client_python() else {
+        skip(
+            "operator_console_in_headless_chromium",
+            "the pinned selenium package is not installed (test.sh installs it)",
+        );
+        return;
+    };
+    if !Path::new("/usr/bin/chromium").exists() || !Path::new("/usr/bin/chromedriver").exists() {
+        skip(
+            "operator_console_in_headless_chromium",
+            "Debian chromium/chromium-driver are not installed (test.sh installs them)",
+        );
+        return;
+    }
+    let Some((_tmp, data)) = assessment_data() else {
+        skip(
+            "operator_console_in_headless_chromium",
+            "../shared/corpus is missing",
+        );
+        return;
+    };
+    let s = serve(Path::new(&data));
+    let operator = add_user(Path::new(&data), "operator");
+    // Screenshots are kept as test artifacts.
+    let shots = repo().join("target/e2e-artifacts/console");
+    let _ = std::fs::remove_dir_all(&shots);
+    let out = std::process::Command::new(&py)
+        .arg(repo().join("tests/clients/console_browser.py"))
+        .arg(&s.base)
+        .arg(&operator)
+        .arg(&shots)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(out.stdout.trim_ascii()).unwrap();
+    eprintln!("console screenshots: {}", shots.display());
+    // A wrong token is refused on the page; the right one logs in.
+    assert!(v["bad_login"].as_str().unwrap().contains("令牌"), "{v}");
+    assert!(v["whoami"].as_str().unwrap().contains("值班操作员"), "{v}");
+    // Search: hits with highlighted evidence and a citation link.
+    assert!(v["hits"].as_u64().unwrap() >= 3, "{v}");
+    assert!(v["marks"].as_u64().unwrap() > 0, "{v}");
+    assert!(
+        v["first_citation"].as_str().unwrap().starts_with('《'),
+        "{v}"
+    );
+    // Ask: text streamed into the page, then a verified citation.
+    assert!(!v["streamed"].as_str().unwrap().is_empty(), "{v}");
+    assert!(v["answer"].as_str().unwrap().contains("【结论】"), "{v}");
+    assert!(v["verified_marks"].as_u64().unwrap() >= 1, "{v}");
+    // Incident: the grade (3 deaths: 较大事故 under the reporting regulation),
+    // its facts marked in the typed text.
+    assert_eq!(v["grade"], "较大事故", "{v}");
+    assert!(v["fact_marks"].as_u64().unwrap() >= 3, "{v}");
+    // Report: drafted, and the .docx downloaded (a zip).
+    assert!(v["draft_head"].as_str().unwrap().contains("初报"), "{v}");
+    assert_eq!(v["docx_magic"], "PK", "{v}");
+    assert!(v["docx_bytes"].as_u64().unwrap() > 5_000, "{v}");
+    for p in v["screenshots"].as_array().unwrap() {
+        let p = PathBuf::from(p.as_str().unwrap());
+        let png = std::fs::read(&p).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 10_000,
+            "{}",
+            p.display()
+        );
+    }
+}

@@ -134,6 +134,8 @@ pub fn required_role(method: &axum::http::Method, path: &str) -> Option<Role> {
         || path == "/v1/verify"
         || path == "/v1/chat/completions"
         || path == "/v1/models"
+        || path == "/v1/me"
+        || (path.starts_with("/v1/units/") && method == axum::http::Method::GET)
         || path == "/sparql"
         || ((path.starts_with("/v1/departments/") || path.starts_with("/v1/documents"))
             && method == axum::http::Method::GET);

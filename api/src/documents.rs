@@ -297,3 +297,58 @@ pub async fn upload(
     })
     .await
 }
+
+/// A provision's graph links: references both ways, duty ↔ penalty, and
+/// its time limits, penalties and bound parties.
+#[utoipa::path(get, path = "/v1/units/{unit_id}/links", tag = "documents",
+    params(("unit_id" = String, Path, description = "条文编号，如 anquan_shengchan_fa#art21（# 写作 %23）")),
+    responses((status = 200, body = crate::wire::FreeForm), (status = 404, body = crate::wire::ErrorJson)),
+    security(("bearer" = [])))]
+pub async fn unit_links(
+    State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<Caller>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Path(id) = id.map_err(|_| bad_request("路径中的条文编号无效"))?;
+    state
+        .read(&caller, move |_, e| {
+            let l = e.unit_links(&id).map_err(|err| match err {
+                emkg_engine::EngineError::NoSuchDocument(_) => ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    &format!("没有编号为 {id} 的条文"),
+                ),
+                other => other.into(),
+            })?;
+            let facts = |fs: &[emkg_engine::answer::facts::Fact]| {
+                fs.iter()
+                    .map(|f| serde_json::json!({"text": f.text, "unit_id": f.unit_id}))
+                    .collect::<Vec<_>>()
+            };
+            Ok(Json(serde_json::json!({
+                "unit_id": l.unit_id,
+                "citation": l.citation,
+                "text": l.text,
+                "links": l.links.iter().map(|x| serde_json::json!({
+                    "unit_id": x.unit_id, "citation": x.citation,
+                    "relation": x.relation, "text": x.text,
+                })).collect::<Vec<_>>(),
+                "deadlines": facts(&l.related.deadlines),
+                "penalties": facts(&l.related.penalties),
+                "parties": facts(&l.related.parties),
+            })))
+        })
+        .await
+}
+
+/// Who the token belongs to: name, role and the highest label it reads.
+#[utoipa::path(get, path = "/v1/me", tag = "service",
+    responses((status = 200, body = crate::wire::FreeForm)), security(("bearer" = [])))]
+pub async fn me(axum::Extension(caller): axum::Extension<Caller>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "name": caller.name,
+        "role": caller.role.as_str(),
+        "role_label": caller.role.label(),
+        "clearance": caller.clearance.label(),
+    }))
+}

@@ -4,6 +4,7 @@
 mod assess_cmd;
 mod auth;
 mod bench_cmd;
+mod console;
 mod documents;
 mod draft_cmd;
 mod limit;

@@ -53,6 +53,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/models", get(crate::openai::models))
         .route(
+            "/v1/units/{unit_id}/links",
+            get(crate::documents::unit_links),
+        )
+        .route("/v1/me", get(crate::documents::me))
+        .route("/", get(crate::console::page))
+        .route("/console", get(crate::console::page))
+        .route(
             "/v1/documents/{id}",
             get(crate::documents::get).delete(crate::documents::delete),
         )
@@ -952,6 +959,7 @@ pub(crate) fn internal() -> ApiError {
         assess_incident, assess_risk, draft_report, draft_memo, department_tasks,
         crate::documents::list, crate::documents::get, crate::documents::delete,
         crate::documents::upload, crate::openai::chat_completions, crate::openai::models,
+        crate::documents::unit_links, crate::documents::me,
     ),
     modifiers(&BearerAuth),
     tags(

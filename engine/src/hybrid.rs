@@ -178,3 +178,80 @@ mod tests {
         assert_eq!(m.len(), 1);
     }
 }
+
+/// One graph link of a provision, as a reader sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitLink {
+    pub unit_id: String,
+    pub citation: String,
+    /// 引用 (it cites), 被引用 (cited by), 罚则 (the penalty for breaching
+    /// it), 所罚义务 (the duty a penalty sanctions).
+    pub relation: &'static str,
+    /// The linked provision's text (its start).
+    pub text: String,
+}
+
+/// A provision and what the graph links to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitLinks {
+    pub unit_id: String,
+    pub citation: String,
+    pub text: String,
+    pub links: Vec<UnitLink>,
+    /// Its time limits, penalties with amounts, and bound parties.
+    pub related: crate::answer::facts::Related,
+}
+
+impl crate::Engine {
+    /// The graph links of the provision `unit_id` (a clause or item reads
+    /// as its article): references both ways, duty ↔ penalty, and its
+    /// facts. Only what the current clearance may read.
+    pub fn unit_links(&self, unit_id: &str) -> crate::Result<UnitLinks> {
+        let chunk = chunk_id(unit_id.trim());
+        let doc = doc_of(chunk);
+        let missing = || crate::EngineError::NoSuchDocument(chunk.to_string());
+        if !self.readable(doc) {
+            return Err(missing());
+        }
+        let own = self.index.get(chunk)?.ok_or_else(missing)?;
+        let outgoing: Vec<&Link> = self
+            .catalog
+            .docs
+            .values()
+            .filter_map(|e| e.links.as_ref())
+            .flatten()
+            .filter(|l| l.from == chunk)
+            .collect();
+        let mut links = Vec::new();
+        for (next, rel) in self.links.neighbours(chunk) {
+            if !self.readable(doc_of(next)) || links.iter().any(|l: &UnitLink| &l.unit_id == next) {
+                continue;
+            }
+            let out = outgoing.iter().any(|l| &l.to == next && l.rel == *rel);
+            let relation = match (rel, out) {
+                (LinkKind::Cites, true) => "引用",
+                (LinkKind::Cites, false) => "被引用",
+                (LinkKind::SanctionedBy, true) => "罚则",
+                (LinkKind::SanctionedBy, false) => "所罚义务",
+            };
+            let text = self
+                .index
+                .get(next)?
+                .map(|c| c.text.chars().take(160).collect())
+                .unwrap_or_default();
+            links.push(UnitLink {
+                unit_id: next.clone(),
+                citation: crate::assess::cite::citation(&self.catalog, next),
+                relation,
+                text,
+            });
+        }
+        Ok(UnitLinks {
+            unit_id: chunk.to_string(),
+            citation: crate::assess::cite::citation(&self.catalog, chunk),
+            text: own.text,
+            links,
+            related: crate::answer::facts::related(self, &[chunk.to_string()]),
+        })
+    }
+}

@@ -608,6 +608,7 @@ mod tests {
         let mut b = doc("b", "乙办法", "危险品仓库夜间巡查由值班班长负责签字。");
         b.access = Access::Internal;
         e.put_document(b, "k:b").unwrap();
+        e.relink_pending().unwrap();
         e.commit().unwrap();
         let docs_of =
             |hits: &[Hit]| -> Vec<String> { hits.iter().map(|h| h.chunk.doc_id.clone()).collect() };
@@ -633,6 +634,16 @@ mod tests {
         );
         assert!(graphs(&e).contains(&b_graph));
         assert!(e.verify_citations("《乙办法》第一条")[0].exists);
+        let rel = |e: &Engine, u: &str| -> Vec<(String, &'static str)> {
+            e.unit_links(u)
+                .unwrap()
+                .links
+                .into_iter()
+                .map(|l| (l.unit_id, l.relation))
+                .collect()
+        };
+        assert_eq!(rel(&e, "a#art1"), vec![("b#art1".to_string(), "引用")]);
+        assert_eq!(rel(&e, "b#art1"), vec![("a#art1".to_string(), "被引用")]);
         {
             let _s = access::scope(Access::Public);
             for q in [
@@ -658,6 +669,8 @@ mod tests {
                 Err(EngineError::NoSuchDocument(_))
             ));
             assert!(e.document("a").is_ok());
+            assert!(rel(&e, "a#art1").is_empty());
+            assert!(e.unit_links("b#art1").is_err());
             let visible: Vec<&str> = e.visible_docs().map(|d| d.id.as_str()).collect();
             assert_eq!(visible, vec!["a"]);
             let g = graphs(&e);
