@@ -2082,3 +2082,50 @@ fn operator_console_in_headless_chromium() {
         );
     }
 }
+
+#[test]
+fn shutdown_waits_for_requests_in_flight_but_not_forever() {
+    let f = fixture();
+    run_ok(&[
+        "ingest",
+        &f.input.display().to_string(),
+        "--data",
+        &data_arg(&f),
+    ]);
+    let mut s = serve_with(&f.data, &["--shutdown-grace-s", "2"]);
+    let host = s.base.strip_prefix("http://").unwrap().to_string();
+    // An upload whose body never finishes arriving: in flight until the
+    // grace period ends.
+    let mut stuck = TcpStream::connect(&host).unwrap();
+    let token = TOKEN.with(|t| t.borrow().clone()).unwrap();
+    write!(
+        stuck,
+        "POST /v1/ingest?name=a.md HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Length: 100000\r\n\r\n示例"
+    )
+    .unwrap();
+    stuck.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let t0 = Instant::now();
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the server did not stop within its grace period"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let took = t0.elapsed();
+    assert!(status.success(), "{status:?}");
+    // It waited for the request (about the 2 s grace), then stopped.
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+    // The data directory is free again, nothing was stored from the cut upload.
+    let out = json(&["stats", "--data", &data_arg(&f), "--json"]);
+    assert_eq!(out["documents"], 8, "{out}");
+}

@@ -165,6 +165,10 @@ enum Command {
         /// Longest time a request may take (seconds) before 504.
         #[arg(long, default_value_t = 300)]
         request_timeout_s: u64,
+        /// On SIGTERM/Ctrl-C: how long in-flight requests may take to
+        /// finish (seconds) before the server exits anyway.
+        #[arg(long, default_value_t = 30)]
+        shutdown_grace_s: u64,
         #[command(flatten)]
         models: setup::ModelArgs,
     },
@@ -609,6 +613,7 @@ fn run(cli: Cli) -> Result<()> {
             sparql_max_results,
             ask_queue,
             request_timeout_s,
+            shutdown_grace_s,
             models,
         } => serve(
             data,
@@ -620,6 +625,7 @@ fn run(cli: Cli) -> Result<()> {
             Limits {
                 ask_queue,
                 request_timeout: std::time::Duration::from_secs(request_timeout_s.max(1)),
+                shutdown_grace: std::time::Duration::from_secs(shutdown_grace_s),
             },
             &models,
         ),
@@ -1273,6 +1279,7 @@ fn sparql(
 struct Limits {
     ask_queue: usize,
     request_timeout: std::time::Duration,
+    shutdown_grace: std::time::Duration,
 }
 
 fn serve(
@@ -1349,7 +1356,8 @@ fn serve(
         .enable_all()
         .build()
         .context("无法启动异步运行时")?;
-    rt.block_on(async move {
+    let grace = limits.shutdown_grace;
+    let served = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("无法监听地址 {addr}"))?;
@@ -1364,11 +1372,36 @@ fn serve(
         println!("  GET http://{local}/v1/search?q=安全生产法第二十一条&k=5");
         println!("  GET/POST http://{local}/sparql （SPARQL 1.1 协议，只读）");
         std::io::stdout().flush()?;
-        axum::serve(listener, server::router(state))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .context("服务异常退出")
-    })
+        // On a signal: stop accepting, let in-flight requests finish, but
+        // not for longer than the grace period.
+        let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+        let server =
+            axum::serve(listener, server::router(state)).with_graceful_shutdown(async move {
+                shutdown().await;
+                eprintln!(
+                    "正在停止服务：不再接受新请求，等待进行中的请求完成（最多 {} 秒）",
+                    grace.as_secs()
+                );
+                let _ = stopping.send(true);
+            });
+        let bound = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            r = server => {
+                eprintln!("服务已停止");
+                r.context("服务异常退出")
+            }
+            _ = bound => {
+                eprintln!("停机等待超过 {} 秒，仍有请求未完成，服务强制退出", grace.as_secs());
+                Ok(())
+            }
+        }
+    });
+    // Work still running on blocking threads past the bound is abandoned.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    served
 }
 
 async fn shutdown() {
