@@ -112,7 +112,7 @@ pub fn bench_llm(
     Ok(())
 }
 
-fn read_queries(queries: &std::path::Path) -> Result<Vec<String>> {
+pub fn read_queries(queries: &std::path::Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(queries)
         .with_context(|| format!("无法读取 {}", queries.display()))?;
     let qs: Vec<String> = text

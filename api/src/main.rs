@@ -8,6 +8,7 @@ mod console;
 mod documents;
 mod draft_cmd;
 mod limit;
+mod load_cmd;
 mod mcp;
 mod metrics;
 mod openai;
@@ -469,6 +470,28 @@ enum BenchCommand {
         #[arg(long)]
         dump: Option<PathBuf>,
     },
+    /// HTTP load on a running server: /v1/search throughput and latency
+    /// at each connection count, optionally with one question alongside.
+    Load {
+        /// Server URL, e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        url: String,
+        /// A token (viewer or above); also read from EMKG_TOKEN.
+        #[arg(long, env = "EMKG_TOKEN")]
+        token: String,
+        /// Gold JSONL (its queries are used) or a text file, one query per line.
+        #[arg(long)]
+        queries: PathBuf,
+        /// Connection counts, comma-separated.
+        #[arg(long, default_value = "16,64", value_delimiter = ',')]
+        connections: Vec<usize>,
+        /// Seconds of load per connection count.
+        #[arg(long, default_value_t = 15.0)]
+        seconds: f64,
+        /// A question asked (POST /v1/ask) while each load runs.
+        #[arg(long)]
+        ask: Option<String>,
+    },
     /// Search latency (p50/p95) over a data directory, BM25 alone and hybrid.
     Search {
         /// Gold JSONL (its queries are used) or a text file, one query per line.
@@ -826,6 +849,24 @@ fn run(cli: Cli) -> Result<()> {
                     models,
                 },
         } => bench_cmd::bench_search(queries, data, rounds, &models),
+        Command::Bench {
+            what:
+                BenchCommand::Load {
+                    url,
+                    token,
+                    queries,
+                    connections,
+                    seconds,
+                    ask,
+                },
+        } => load_cmd::bench_load(
+            &url,
+            &token,
+            bench_cmd::read_queries(&queries)?,
+            &connections,
+            seconds,
+            ask,
+        ),
         Command::Bench {
             what:
                 BenchCommand::Ingest {
