@@ -1774,6 +1774,27 @@ fn documents_upload_and_access_labels_through_the_server() {
     let linked = format!("/v1/search?q={}&k=20", percent("示例公开通告第一条"));
     let (_, b) = as_(&operator, "GET", &linked, b"");
     assert!(docs_in(&b).contains(&internal), "{b}");
+    let links_path = format!("/v1/units/{}/links", percent(&format!("{public}#art1")));
+    let (st, b) = as_(&operator, "GET", &links_path, b"");
+    assert_eq!(st, 200, "{b}");
+    assert!(
+        b.contains(&format!("{internal}#art1")) && b.contains("引用"),
+        "{b}"
+    );
+    let ask = serde_json::json!({"question": "夜间值守由谁负责？"}).to_string();
+    let (st, b) = as_(&operator, "POST", "/v1/ask", ask.as_bytes());
+    assert_eq!(st, 200, "{b}");
+    assert!(
+        b.contains(secret),
+        "the operator's answer draws on the roster: {b}"
+    );
+    let v = serde_json::json!({"text": "《示例内部值守办法》第一条"}).to_string();
+    let (_, b) = as_(&operator, "POST", "/v1/verify", v.as_bytes());
+    assert_eq!(
+        serde_json::from_str::<Value>(&b).unwrap()["citations"][0]["exists"],
+        true,
+        "{b}"
+    );
 
     // A viewer (公开): not in hits, evidence, citations, SPARQL results,
     // graph links or listings; reading it by id is a 404.
@@ -1815,6 +1836,30 @@ fn documents_upload_and_access_labels_through_the_server() {
         .unwrap()
         .iter()
         .all(|h| h["doc_id"] != internal.as_str()));
+    // The same through the OpenAI-compatible route.
+    let chat = serde_json::json!({"messages": [{"role": "user", "content": "夜间值守由谁负责？"}]});
+    let (st, b) = as_(
+        &viewer,
+        "POST",
+        "/v1/chat/completions",
+        chat.to_string().as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    assert!(!b.contains(secret), "{b}");
+    // A provision's links: the public notice's link into the roster is gone.
+    let (st, b) = as_(&viewer, "GET", &links_path, b"");
+    assert_eq!(st, 200, "{b}");
+    assert!(!b.contains(&internal), "{b}");
+    let roster_links = format!("/v1/units/{}/links", percent(&format!("{internal}#art1")));
+    assert_eq!(as_(&viewer, "GET", &roster_links, b"").0, 404);
+    // Unbracketed, the hidden title is not even recognised as a citation.
+    let v = serde_json::json!({"text": "依照示例内部值守办法第一条"}).to_string();
+    let (_, b) = as_(&viewer, "POST", "/v1/verify", v.as_bytes());
+    assert_eq!(
+        serde_json::from_str::<Value>(&b).unwrap()["citations"],
+        serde_json::json!([]),
+        "{b}"
+    );
     let v = serde_json::json!({"text": "《示例内部值守办法》第一条"}).to_string();
     let (_, b) = as_(&viewer, "POST", "/v1/verify", v.as_bytes());
     let v: Value = serde_json::from_str(&b).unwrap();
@@ -1845,6 +1890,13 @@ fn documents_upload_and_access_labels_through_the_server() {
     let (st, _) = as_(&operator, "DELETE", &format!("/v1/documents/{public}"), b"");
     assert_eq!(st, 403);
     // Bad uploads: a clear 400, nothing stored.
+    let count = || {
+        let (_, b) = as_(&operator, "GET", "/v1/documents", b"");
+        serde_json::from_str::<Value>(&b).unwrap()["total"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = count();
     for (name, access, body, why) in [
         ("", "公开", "示例", "缺少参数 name"),
         ("a.exe", "公开", "示例", "只接受"),
@@ -1856,9 +1908,32 @@ fn documents_upload_and_access_labels_through_the_server() {
         assert_eq!(st, 400, "{name}: {b}");
         assert!(b.contains(why), "{name}: {b}");
     }
+    assert_eq!(count(), before);
+    // A re-upload without a label keeps the document's own (内部).
+    let (st, b) = upload(
+        "neibu_zhishou.md",
+        "",
+        "示例内部值守办法\n\n第一条 夜间值守由值班组长许某某负责，每一小时巡查一次危险品仓库。\n\n第二条 依照《示例安全生产法》第二十一条执行。\n",
+    );
+    assert_eq!(st, 200, "{b}");
+    let v: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(
+        (v["outcome"].as_str(), v["access"].as_str()),
+        (Some("replaced"), Some("内部")),
+        "{b}"
+    );
+    assert_eq!(
+        as_(&viewer, "GET", &format!("/v1/documents/{internal}"), b"").0,
+        404
+    );
     // Another process may not write while the server holds the directory.
     let out = run(&["ingest", &f.input.display().to_string(), "--data", &d]);
     assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("正在被"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Deleting: gone for everyone, a second delete is a 404.
     let (st, _, b) = request(
@@ -2125,6 +2200,7 @@ fn shutdown_waits_for_requests_in_flight_but_not_forever() {
     assert!(status.success(), "{status:?}");
     // It waited for the request (about the 2 s grace), then stopped.
     assert!(took >= Duration::from_millis(1500), "{took:?}");
+    assert!(took < Duration::from_secs(6), "{took:?}");
     // The data directory is free again, nothing was stored from the cut upload.
     let out = json(&["stats", "--data", &data_arg(&f), "--json"]);
     assert_eq!(out["documents"], 8, "{out}");

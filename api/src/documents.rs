@@ -171,16 +171,49 @@ fn not_found(id: &str) -> ApiError {
     )
 }
 
-/// Runs a write on the engine off the async workers, under its write lock
-/// (readers wait for it; no one reads a half-written store).
+/// How long a write waits for the readers in flight (a long answer holds
+/// the engine) before it answers 503.
+const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Runs a write on the engine off the async workers, under its write lock:
+/// no one reads a half-written store. The lock is taken by polling, not
+/// by queueing for it — a queued writer would stop every new reader
+/// (search included) behind a long answer — and given up after
+/// `WRITE_WAIT` with a 503. A panic inside rolls the batch back and leaves
+/// the lock usable.
 async fn write<T: Send + 'static>(
     state: &Arc<AppState>,
     f: impl FnOnce(&mut emkg_engine::Engine) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
-        let mut e = st.engine.write().map_err(|_| poisoned())?;
-        f(&mut e)
+        let until = std::time::Instant::now() + WRITE_WAIT;
+        let mut e = loop {
+            match st.engine.try_write() {
+                Ok(e) => break e,
+                Err(std::sync::TryLockError::Poisoned(_)) => return Err(poisoned()),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    if std::time::Instant::now() > until {
+                        return Err(ApiError::new(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "busy",
+                            "有问答或查询正在进行，暂时无法写入，请稍后重试",
+                        ));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut e))) {
+            Ok(r) => r,
+            Err(_) => {
+                if let Err(err) = e.rollback() {
+                    tracing::error!("写入失败后回滚出错：{err}");
+                }
+                tracing::error!("写入时发生内部错误，已回滚");
+                Err(crate::server::internal())
+            }
+        }
     })
     .await
     .map_err(|err| {
@@ -196,13 +229,16 @@ async fn write<T: Send + 'static>(
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<Arc<AppState>>,
+    axum::Extension(caller): axum::Extension<Caller>,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<ChangeJson>, ApiError> {
     let Path(id) = id.map_err(|_| bad_request("路径中的文档编号无效"))?;
     write(&state, move |e| {
         // Ids only: a path here must never reach the file system lookup
-        // that `emkg remove` offers on the command line.
-        if !e.catalog().docs.contains_key(&id) {
+        // that `emkg remove` offers on the command line. A document above
+        // the caller's clearance is absent to it, here as everywhere.
+        let _scope = emkg_engine::access::scope(caller.clearance);
+        if !e.catalog().docs.contains_key(&id) || !e.readable(&id) {
             return Err(not_found(&id));
         }
         let r = e.remove(std::slice::from_ref(&id))?;
@@ -224,7 +260,7 @@ pub struct UploadParams {
     /// File name with its extension (.md .txt .html .docx): the format, and
     /// the document's identity (the same name again replaces it).
     name: Option<String>,
-    /// 公开 (default) or 内部.
+    /// 公开 or 内部; absent: the label this name had before (公开 for a new one).
     access: Option<String>,
 }
 
@@ -271,9 +307,11 @@ pub async fn upload(
         ));
     }
     let access = match p.access.as_deref().filter(|a| !a.is_empty()) {
-        None => Access::Public,
-        Some(a) => Access::parse(a)
-            .ok_or_else(|| bad_request(&format!("密级“{a}”无效，应为 公开 或 内部")))?,
+        None => None,
+        Some(a) => Some(
+            Access::parse(a)
+                .ok_or_else(|| bad_request(&format!("密级“{a}”无效，应为 公开 或 内部")))?,
+        ),
     };
     if body.is_empty() {
         return Err(bad_request("文件为空"));
@@ -281,12 +319,16 @@ pub async fn upload(
     write(&state, move |e| {
         match e.ingest_upload(&name, &body, access)? {
             Ok(d) => Ok(Json(ChangeJson {
+                access: e
+                    .catalog()
+                    .docs
+                    .get(&d.id)
+                    .map(|x| x.access.label().to_string()),
                 id: d.id,
                 title: d.title,
                 kind: d.kind.as_str().to_string(),
                 units: d.units,
                 outcome: crate::wire::outcome_str(&d.outcome).into(),
-                access: Some(access.label().into()),
             })),
             Err(msg) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,

@@ -55,9 +55,10 @@ enum Command {
         /// no longer exists.
         #[arg(long)]
         prune: bool,
-        /// 文档密级：公开（所有账户可读）或 内部（仅有内部权限的账户可读）
-        #[arg(long, default_value = "公开")]
-        access: String,
+        /// 文档密级：公开（所有账户可读）或 内部（仅有内部权限的账户可读）；
+        /// 不写时新文档为公开，已导入的文档保留原密级
+        #[arg(long)]
+        access: Option<String>,
         #[command(flatten)]
         models: setup::ModelArgs,
     },
@@ -65,8 +66,8 @@ enum Command {
     Mcp {
         #[arg(long, default_value = "data")]
         data: PathBuf,
-        /// 可读文档的最高密级：公开 或 内部
-        #[arg(long, default_value = "内部")]
+        /// 可读文档的最高密级：公开（默认）或 内部
+        #[arg(long, default_value = "公开")]
         access: String,
         #[command(flatten)]
         models: setup::ModelArgs,
@@ -546,6 +547,9 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
+    // The command line is run by whoever holds the data directory: it
+    // reads every label (the server sets each caller's own per request).
+    let _clearance = emkg_engine::access::scope(emkg_engine::access::Access::Internal);
     match run(cli) {
         Ok(()) => {}
         Err(e) => {
@@ -576,8 +580,13 @@ fn run(cli: Cli) -> Result<()> {
             access,
             models,
         } => {
-            let access = emkg_engine::access::Access::parse(&access)
-                .with_context(|| format!("密级“{access}”无效，应为 公开 或 内部"))?;
+            let access = match access.as_deref() {
+                None => None,
+                Some(a) => Some(
+                    emkg_engine::access::Access::parse(a)
+                        .with_context(|| format!("密级“{a}”无效，应为 公开 或 内部"))?,
+                ),
+            };
             ingest(paths, data, max_file_mb, json, prune, access, &models)
         }
         Command::Remove { targets, data } => store_cmd::remove(&targets, &data),
@@ -974,7 +983,7 @@ fn ingest(
     max_file_mb: u64,
     json: bool,
     prune: bool,
-    access: emkg_engine::access::Access,
+    access: Option<emkg_engine::access::Access>,
     models: &setup::ModelArgs,
 ) -> Result<()> {
     let cfg = models.config()?;

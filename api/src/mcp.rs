@@ -8,10 +8,13 @@ use crate::wire;
 use emkg_engine::models::Generator;
 use emkg_engine::Engine;
 use serde_json::{json, Value};
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 
 /// Protocol versions this server speaks (the subset used — initialize,
 /// tools/list, tools/call, ping — is the same in each).
+/// The longest message line accepted (bytes).
+const MAX_LINE: usize = 4 * 1024 * 1024;
+
 const VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
 pub struct McpServer {
@@ -55,16 +58,38 @@ fn tools() -> Value {
 }
 
 impl McpServer {
-    /// Serves until stdin closes.
-    pub fn run(&mut self, input: impl BufRead, mut out: impl Write) -> std::io::Result<()> {
-        for line in input.lines() {
-            let line = line?;
-            if line.trim().is_empty() {
-                continue;
+    /// Serves until stdin closes. A line that is not UTF-8 JSON, or longer
+    /// than `MAX_LINE`, gets a JSON-RPC error; the session goes on.
+    pub fn run(&mut self, mut input: impl BufRead, mut out: impl Write) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            let n = (&mut input)
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut buf)?;
+            if n == 0 {
+                break;
             }
-            let reply = match serde_json::from_str::<Value>(&line) {
-                Ok(msg) => self.handle(&msg),
-                Err(e) => Some(error(Value::Null, -32700, &format!("JSON 解析失败：{e}"))),
+            let reply = if buf.len() > MAX_LINE && !buf.ends_with(b"\n") {
+                // Skip the rest of the line.
+                let mut rest = Vec::new();
+                loop {
+                    rest.clear();
+                    let m = (&mut input).take(1 << 16).read_until(b'\n', &mut rest)?;
+                    if m == 0 || rest.ends_with(b"\n") {
+                        break;
+                    }
+                }
+                Some(error(Value::Null, -32600, "消息过长"))
+            } else {
+                let line = String::from_utf8_lossy(&buf);
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match serde_json::from_str::<Value>(&line) {
+                    Ok(msg) => self.handle(&msg),
+                    Err(e) => Some(error(Value::Null, -32700, &format!("JSON 解析失败：{e}"))),
+                }
             };
             if let Some(r) = reply {
                 writeln!(out, "{r}")?;
@@ -206,6 +231,39 @@ fn error(id: Value, code: i64, message: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bad_lines_get_errors_and_the_session_goes_on() {
+        let mut input: Vec<u8> = b"\xff\xfe not json\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
+        input.extend(b"\n{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}\n");
+        // No engine is needed for these messages: handle() is reached only
+        // for the ping, which touches none.
+        let replies = errors_and_pings(&input);
+        assert_eq!(replies.len(), 3, "{replies:?}");
+        assert_eq!(replies[0]["error"]["code"], -32700);
+        assert_eq!(replies[1]["error"]["code"], -32600);
+        assert_eq!(replies[2]["id"], 7);
+        assert!(replies[2]["result"].is_object());
+    }
+
+    /// Runs `input` through a server over an empty data directory.
+    fn errors_and_pings(input: &[u8]) -> Vec<Value> {
+        let t = tempfile::tempdir().unwrap();
+        let engine = Engine::open_for_write(t.path()).unwrap();
+        let mut s = McpServer {
+            engine,
+            generator: None,
+            clearance: emkg_engine::access::Access::Public,
+        };
+        let mut out = Vec::new();
+        s.run(input, &mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
 
     #[test]
     fn every_tool_declares_an_object_schema_with_its_required_fields() {

@@ -104,6 +104,9 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// The longest a stream waits for its reader to take the next event.
+const STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// POST /v1/chat/completions
@@ -205,10 +208,10 @@ pub async fn chat_completions(
                 .to_string(),
             )
         };
-        if tx
-            .blocking_send(chunk(serde_json::json!({"role": "assistant"}), None))
-            .is_err()
-        {
+        // Every send waits for room at most STALL: a reader that stops
+        // reading must not hold the question queue's turn.
+        let send = |ev: Event| crate::server::send_within(&tx, ev, STALL);
+        if !send(chunk(serde_json::json!({"role": "assistant"}), None)) {
             return;
         }
         // Generation stops when the client has gone or time is up.
@@ -226,10 +229,7 @@ pub async fn chat_completions(
             Ok(resp) => {
                 // The checked answer, a line at a time.
                 for line in resp.answer.split_inclusive('\n') {
-                    if tx
-                        .blocking_send(chunk(serde_json::json!({ "content": line }), None))
-                        .is_err()
-                    {
+                    if !send(chunk(serde_json::json!({ "content": line }), None)) {
                         return;
                     }
                 }
@@ -245,16 +245,16 @@ pub async fn chat_completions(
                         .to_string(),
                     );
                 }
-                let _ = tx.blocking_send(last);
+                send(last);
             }
             Err(e) => {
-                let _ = tx.blocking_send(Event::default().data(
+                send(Event::default().data(
                     serde_json::json!({ "error": { "code": e.code(), "message": e.message() } })
                         .to_string(),
                 ));
             }
         }
-        let _ = tx.blocking_send(Event::default().data("[DONE]"));
+        send(Event::default().data("[DONE]"));
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv()

@@ -235,8 +235,15 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 #[utoipa::path(get, path = "/health", tag = "service",
     responses((status = 200, description = "服务状态（无需令牌）", body = crate::wire::FreeForm)))]
 async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    // Never waits on an ingest that holds the engine.
-    let documents = state.engine.try_read().ok().map(|e| e.catalog().docs.len());
+    // Never waits on an ingest that holds the engine. Open to all: it
+    // counts only 公开 documents.
+    let documents = state.engine.try_read().ok().map(|e| {
+        e.catalog()
+            .docs
+            .values()
+            .filter(|d| d.access == emkg_engine::access::Access::Public)
+            .count()
+    });
     Json(serde_json::json!({
         "status": "ok",
         "documents": documents,
@@ -576,7 +583,7 @@ async fn ask(
             ),
         };
         // The final event: waits for room, but not past the stall bound.
-        let _ = tx.try_send(ev);
+        let _ = send_within(&tx, ev, std::time::Duration::from_secs(30));
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv()
@@ -586,6 +593,30 @@ async fn ask(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// Sends `ev` on a stream's channel, waiting for room at most `stall`
+/// (a reader that stops reading must not hold the turn forever). False
+/// when the client has gone or the bound passed.
+pub(crate) fn send_within<T>(
+    tx: &tokio::sync::mpsc::Sender<T>,
+    mut ev: T,
+    stall: std::time::Duration,
+) -> bool {
+    let until = std::time::Instant::now() + stall;
+    loop {
+        match tx.try_send(ev) {
+            Ok(()) => return true,
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return false,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(back)) => {
+                if std::time::Instant::now() > until {
+                    return false;
+                }
+                ev = back;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
+    }
 }
 
 /// Answers `question` as `caller` (its clearance), with the model when

@@ -6,16 +6,16 @@
 //! clearance is left out before ranking and never reaches evidence,
 //! citations or graph links.
 //!
-//! The default (no scope: the CLI, run by someone who holds the data
-//! directory anyway) reads everything; the server sets a scope for every
-//! engine call it makes.
+//! Fails closed: a thread with no scope reads only 公开 documents. The CLI
+//! (run by whoever holds the data directory) sets full clearance on its
+//! main thread; the server sets the caller's for every engine call.
 
 use crate::Engine;
 pub use emkg_ingest::Access;
 use std::cell::Cell;
 
 thread_local! {
-    static CLEARANCE: Cell<Access> = const { Cell::new(Access::Internal) };
+    static CLEARANCE: Cell<Access> = const { Cell::new(Access::Public) };
 }
 
 /// The clearance of the current thread's request.
@@ -71,16 +71,16 @@ mod tests {
 
     #[test]
     fn a_scope_restores_the_previous_clearance() {
-        assert_eq!(clearance(), Access::Internal);
+        assert_eq!(clearance(), Access::Public);
         {
-            let _s = scope(Access::Public);
-            assert_eq!(clearance(), Access::Public);
+            let _s = scope(Access::Internal);
+            assert_eq!(clearance(), Access::Internal);
             {
-                let _t = scope(Access::Internal);
-                assert_eq!(clearance(), Access::Internal);
+                let _t = scope(Access::Public);
+                assert_eq!(clearance(), Access::Public);
             }
-            assert_eq!(clearance(), Access::Public);
+            assert_eq!(clearance(), Access::Internal);
         }
-        assert_eq!(clearance(), Access::Internal);
+        assert_eq!(clearance(), Access::Public);
     }
 }

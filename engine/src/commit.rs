@@ -93,11 +93,18 @@ impl Engine {
             match loaded {
                 Ok(Ok(loaded)) => {
                     fr.skipped_parts = loaded.skipped;
-                    for doc in loaded.documents {
+                    for mut doc in loaded.documents {
                         let key = match doc.source.path.rsplit_once('#') {
                             Some((_, part)) => key_of(Some(part)),
                             None => key_of(None),
                         };
+                        // No label given: a stored document keeps its own,
+                        // so a routine re-ingest never lowers one.
+                        if opts.access.is_none() {
+                            if let Some(e) = self.catalog.by_source(&key) {
+                                doc.access = e.access;
+                            }
+                        }
                         fr.docs.push(self.put_document(doc, &key)?);
                     }
                 }
@@ -392,29 +399,41 @@ impl Engine {
         access: emkg_ingest::Access,
     ) -> Result<std::result::Result<DocReport, String>> {
         let id = self.assign_id(&emkg_ingest::doc_id_for(name), source_key);
-        match emkg_ingest::load_bytes_with_id(name, bytes, &id) {
-            Ok(mut doc) => {
+        // A parser panic on a hostile file costs that file, as in a batch.
+        let loaded = std::panic::catch_unwind(|| emkg_ingest::load_bytes_with_id(name, bytes, &id));
+        match loaded {
+            Ok(Ok(mut doc)) => {
                 doc.access = access;
                 Ok(Ok(self.put_document(doc, source_key)?))
             }
-            Err(e) => Ok(Err(e.to_string())),
+            Ok(Err(e)) => Ok(Err(e.to_string())),
+            Err(_) => Ok(Err(format!(
+                "解析 {} 时发生内部错误，未导入（已有数据不受影响）",
+                name.display()
+            ))),
         }
     }
 
     /// Ingests one uploaded file (`name` is its file name, no folders) and
-    /// commits: the same name again replaces it. A file-level problem is
-    /// `Ok(Err(message))` and changes nothing; a store error rolls back.
+    /// commits: the same name again replaces it. `access`: its label; `None`
+    /// keeps the label of the document this name uploaded before (公开 for
+    /// a new one), so that a re-upload never lowers a label by omission.
+    /// A file-level problem is `Ok(Err(message))` and changes nothing; a
+    /// store error rolls back.
     pub fn ingest_upload(
         &mut self,
         name: &str,
         bytes: &[u8],
-        access: emkg_ingest::Access,
+        access: Option<emkg_ingest::Access>,
     ) -> Result<std::result::Result<DocReport, String>> {
         self.require_write()?;
         let key = format!("upload:{name}");
+        let access = access
+            .or_else(|| self.catalog.by_source(&key).map(|e| e.access))
+            .unwrap_or_default();
         let staged = (|| {
             let r = self.put_bytes(Path::new(name), bytes, &key, access)?;
-            if r.is_ok() {
+            if r.as_ref().is_ok_and(|d| d.outcome != DocOutcome::Unchanged) {
                 self.relink_pending()?;
                 self.commit_record()?;
             }
@@ -422,9 +441,12 @@ impl Engine {
         })();
         match staged {
             Ok(r) => {
-                if r.is_ok() {
-                    // Committed: a vector error leaves work for the next sync.
-                    self.sync_vectors(&mut |_, _| {})?;
+                if r.as_ref().is_ok_and(|d| d.outcome != DocOutcome::Unchanged) {
+                    // Committed: a vector error leaves work for the next
+                    // sync (`emkg check` shows it); the document stands.
+                    if let Err(e) = self.sync_vectors(&mut |_, _| {}) {
+                        tracing::warn!("向量同步失败，将在下次同步时补齐：{e}");
+                    }
                 }
                 Ok(r)
             }

@@ -623,7 +623,10 @@ mod tests {
             String::from_utf8(out.body).unwrap()
         };
         let b_graph = emkg_ontology::vocab::graph_iri("b");
-        // Full clearance (no scope): both, and the link a → b.
+        // No scope reads only 公开 (fails closed).
+        assert!(e.document("b").is_err());
+        let full = access::scope(Access::Internal);
+        // Full clearance: both, and the link a → b.
         let all = e
             .search(&SearchRequest::new("危险品仓库 夜间巡查 值班班长", 5))
             .unwrap();
@@ -644,8 +647,13 @@ mod tests {
         };
         assert_eq!(rel(&e, "a#art1"), vec![("b#art1".to_string(), "引用")]);
         assert_eq!(rel(&e, "b#art1"), vec![("a#art1".to_string(), "被引用")]);
+        assert!(e.verify_citations("依照乙办法第一条")[0].exists);
+        drop(full);
         {
             let _s = access::scope(Access::Public);
+            // An unbracketed title of a hidden document is not recognised
+            // as a citation at all (its existence does not show).
+            assert!(e.verify_citations("依照乙办法第一条").is_empty());
             for q in [
                 "危险品仓库 夜间巡查 值班班长",
                 "乙办法第一条",
@@ -695,6 +703,41 @@ mod tests {
         e.commit().unwrap();
         let _s = access::scope(Access::Public);
         assert!(e.document("b").is_ok());
+    }
+
+    #[test]
+    fn a_re_ingest_without_a_label_keeps_the_stored_one() {
+        let t = tempfile::tempdir().unwrap();
+        let src = t.path().join("in");
+        std::fs::create_dir_all(&src).unwrap();
+        let file = src.join("zhishou.md");
+        let write = |body: &str| {
+            std::fs::write(
+                &file,
+                format!("值守办法\n\n第一条 {body}\n\n第二条 自印发之日起施行。\n"),
+            )
+            .unwrap()
+        };
+        let mut e = Engine::open_for_write(&t.path().join("data")).unwrap();
+        let label = |e: &Engine| e.catalog().docs.values().next().map(|d| d.access);
+        let ingest = |e: &mut Engine, access: Option<Access>| {
+            let opts = IngestOptions {
+                access,
+                ..IngestOptions::default()
+            };
+            e.ingest_paths(std::slice::from_ref(&src), &opts, &mut |_| {})
+                .unwrap();
+        };
+        write("夜间值守由值班组长负责。");
+        ingest(&mut e, Some(Access::Internal));
+        assert_eq!(label(&e), Some(Access::Internal));
+        // Changed content, no label given: still 内部.
+        write("夜间值守由值班组长负责，每两小时巡查一次。");
+        ingest(&mut e, None);
+        assert_eq!(label(&e), Some(Access::Internal));
+        // Lowering it takes an explicit label.
+        ingest(&mut e, Some(Access::Public));
+        assert_eq!(label(&e), Some(Access::Public));
     }
 
     /// A model with a small context that refuses prompts beyond it, as the

@@ -181,13 +181,22 @@ impl Catalog {
     }
 
     /// The longest stored normalised title that `normalized` ends with.
+    ///
+    /// Only titles of documents the current clearance may read count: a
+    /// hidden title neither answers nor shadows a shorter visible one.
     pub fn title_suffix_of(&self, normalized: &str) -> Option<String> {
+        let clearance = crate::access::clearance();
         let chars: Vec<char> = normalized.chars().collect();
         let max = self.index.longest_title.min(chars.len());
         (1..=max)
             .rev()
             .map(|n| chars[chars.len() - n..].iter().collect::<String>())
-            .find(|t| self.index.by_title.contains_key(t))
+            .find(|t| {
+                self.index.by_title.get(t).is_some_and(|ids| {
+                    ids.iter()
+                        .any(|id| self.docs.get(id).is_some_and(|e| e.access <= clearance))
+                })
+            })
     }
 }
 

@@ -48,15 +48,16 @@ pub const SUPPORTED: [&str; 7] = ["md", "markdown", "txt", "html", "htm", "docx"
 pub struct IngestOptions {
     /// Files larger than this are refused.
     pub max_file_bytes: u64,
-    /// The access label every document read gets.
-    pub access: Access,
+    /// The access label every document read gets; `None`: 公开 (the
+    /// engine keeps a stored document's own label then).
+    pub access: Option<Access>,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             max_file_bytes: 64 * 1024 * 1024,
-            access: Access::Public,
+            access: None,
         }
     }
 }
@@ -200,7 +201,7 @@ pub fn load_file_with_ids(
         }
         let mut imp = china_law::import_with_ids(path, id_for)?;
         for d in &mut imp.documents {
-            d.access = opts.access;
+            d.access = opts.access.unwrap_or_default();
         }
         return Ok(Loaded {
             documents: imp.documents,
@@ -213,7 +214,7 @@ pub fn load_file_with_ids(
     })?;
     let id = id_for(&doc_id_for(path), None);
     let mut doc = load_bytes_with_id(path, &bytes, &id)?;
-    doc.access = opts.access;
+    doc.access = opts.access.unwrap_or_default();
     Ok(Loaded {
         documents: vec![doc],
         skipped: Vec::new(),

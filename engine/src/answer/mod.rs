@@ -379,7 +379,7 @@ impl Engine {
                 // room for the answer, shared among the provisions (one
                 // token per character at most for Chinese text).
                 let ctx = g.context_length();
-                let room = opts.generation.max_new_tokens.clamp(32, ctx / 4);
+                let room = opts.generation.max_new_tokens.max(32).min(ctx / 4);
                 let fixed = 250 + question.chars().count() + room;
                 let per = (ctx.saturating_sub(fixed) / order.len().max(1)).min(CLAUSE_CHARS);
                 let mut material = String::new();
