@@ -1866,6 +1866,11 @@ fn documents_upload_and_access_labels_through_the_server() {
     assert_eq!(v["citations"][0]["exists"], false, "{b}");
     assert!(!b.contains(secret));
     assert_eq!(sparql_rows(&viewer, &literal_query), 0);
+    // Not even as the object of the public notice's citation.
+    let cited =
+        format!("SELECT ?s ?o WHERE {{ ?s ?p ?o FILTER(CONTAINS(STR(?o), \"/id/{internal}\")) }}");
+    assert!(sparql_rows(&operator, &cited) >= 1);
+    assert_eq!(sparql_rows(&viewer, &cited), 0);
     let graphs = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }";
     let (_, b) = as_(
         &viewer,

@@ -77,9 +77,11 @@ pub trait GraphStore: Send + Sync {
     /// IRIs of the non-empty per-document named graphs (for `emkg check`).
     fn document_graphs(&self) -> Result<std::collections::BTreeSet<String>>;
     fn generation(&self) -> Result<Option<u64>>;
-    /// Runs a read-only SPARQL query over the union of all graphs but the
-    /// `hidden` ones (graph IRIs of documents the caller may not read: they
-    /// are neither in the default graph nor reachable by `GRAPH`).
+    /// Runs a read-only SPARQL query over the union of all graphs but those
+    /// of the `hidden` documents (ids of documents the caller may not read:
+    /// their graphs are neither in the default graph nor reachable by
+    /// `GRAPH`, and a result naming one of them or its units — a public
+    /// document citing it — is left out).
     fn query(
         &self,
         sparql: &str,
@@ -292,13 +294,14 @@ impl GraphStore for OxigraphGraph {
                 EngineError::BadQuery(format!("SPARQL 语法错误：{msg}"))
             }
         })?;
+        let hidden_graphs: Vec<String> = hidden.iter().map(|d| vocab::graph_iri(d)).collect();
         if hidden.is_empty() {
             prepared.dataset_mut().set_default_graph_as_union();
         } else {
             let mut visible = Vec::new();
             for g in self.store.named_graphs() {
                 if let NamedOrBlankNode::NamedNode(n) = g.map_err(err)? {
-                    if !hidden.iter().any(|h| h == n.as_str()) {
+                    if !hidden_graphs.iter().any(|h| h == n.as_str()) {
                         visible.push(n);
                     }
                 }
@@ -316,11 +319,13 @@ impl GraphStore for OxigraphGraph {
                 timer_token.cancel();
             }
         });
+        let hidden_ids = HiddenIds::new(hidden);
         let result = run_query(
             prepared.on_store(&self.store).execute(),
             limits,
             format,
             timeout,
+            &hidden_ids,
         );
         let _ = done_tx.send(());
         let _ = timer.join();
@@ -342,11 +347,35 @@ fn eval_err(e: oxigraph::sparql::QueryEvaluationError, timeout: Duration) -> Eng
     }
 }
 
+/// IRIs of hidden documents and of their units (`…/id/doc`, `…/id/doc#art1`).
+struct HiddenIds(Vec<String>);
+
+impl HiddenIds {
+    fn new(docs: &[String]) -> Self {
+        HiddenIds(docs.iter().map(|d| id_iri(d)).collect())
+    }
+
+    fn names(&self, t: &Term) -> bool {
+        match t {
+            Term::NamedNode(n) => self.iri(n.as_str()),
+            _ => false,
+        }
+    }
+
+    fn iri(&self, s: &str) -> bool {
+        self.0.iter().any(|d| {
+            s.strip_prefix(d.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('#'))
+        })
+    }
+}
+
 fn run_query(
     results: std::result::Result<QueryResults<'_>, oxigraph::sparql::QueryEvaluationError>,
     limits: &QueryLimits,
     format: ResultFormat,
     timeout: Duration,
+    hidden: &HiddenIds,
 ) -> Result<QueryOutput> {
     let results = results.map_err(|e| eval_err(e, timeout))?;
     let (fmt, ct) = match format {
@@ -370,12 +399,17 @@ fn run_query(
                 .serialize_solutions_to_writer(Vec::new(), vars)
                 .map_err(err)?;
             let mut truncated = false;
-            for (n, s) in solutions.enumerate() {
+            let mut n = 0;
+            for s in solutions {
+                let s = s.map_err(|e| eval_err(e, timeout))?;
+                if !hidden.0.is_empty() && s.values().iter().flatten().any(|t| hidden.names(t)) {
+                    continue;
+                }
                 if n >= limits.max_results {
                     truncated = true;
                     break;
                 }
-                let s = s.map_err(|e| eval_err(e, timeout))?;
+                n += 1;
                 ser.serialize(&s).map_err(err)?;
             }
             Ok(QueryOutput {
@@ -387,12 +421,21 @@ fn run_query(
         QueryResults::Graph(triples) => {
             let mut ser = RdfSerializer::from_format(RdfFormat::NTriples).for_writer(Vec::new());
             let mut truncated = false;
-            for (n, t) in triples.enumerate() {
+            let mut n = 0;
+            for t in triples {
+                let t = t.map_err(|e| eval_err(e, timeout))?;
+                let subject_hidden = match &t.subject {
+                    NamedOrBlankNode::NamedNode(s) => hidden.iri(s.as_str()),
+                    _ => false,
+                };
+                if !hidden.0.is_empty() && (subject_hidden || hidden.names(&t.object)) {
+                    continue;
+                }
                 if n >= limits.max_results {
                     truncated = true;
                     break;
                 }
-                let t = t.map_err(|e| eval_err(e, timeout))?;
+                n += 1;
                 ser.serialize_triple(&t).map_err(err)?;
             }
             Ok(QueryOutput {
@@ -926,7 +969,7 @@ mod tests {
             document_triples(&doc("处一万元以上三万元以下的罚款。")).unwrap(),
         )
         .unwrap();
-        let hidden = [vocab::graph_iri("t")];
+        let hidden = ["t".to_string()];
         let run = |q: &str, hidden: &[String]| {
             let out = g
                 .query(q, &QueryLimits::default(), ResultFormat::Json, hidden)

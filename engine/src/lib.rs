@@ -397,12 +397,8 @@ impl Engine {
         limits: &QueryLimits,
         format: ResultFormat,
     ) -> Result<QueryOutput> {
-        let hidden: Vec<String> = self
-            .hidden_docs()
-            .iter()
-            .map(|d| emkg_ontology::vocab::graph_iri(d))
-            .collect();
-        self.graph()?.query(query, limits, format, &hidden)
+        self.graph()?
+            .query(query, limits, format, &self.hidden_docs())
     }
 
     /// Number of quads in the knowledge graph.
@@ -623,6 +619,19 @@ mod tests {
             String::from_utf8(out.body).unwrap()
         };
         let b_graph = emkg_ontology::vocab::graph_iri("b");
+        // What a's own graph says about b's provisions (its citation of b).
+        let cites_b = |e: &Engine| -> usize {
+            let q = format!(
+                "SELECT ?o WHERE {{ GRAPH <{}> {{ ?s ?p ?o FILTER(STRSTARTS(STR(?o), \"{}\")) }} }}",
+                emkg_ontology::vocab::graph_iri("a"),
+                emkg_ontology::vocab::id_iri("b")
+            );
+            let out = e
+                .sparql(&q, &QueryLimits::default(), ResultFormat::Json)
+                .unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&out.body).unwrap();
+            v["results"]["bindings"].as_array().unwrap().len()
+        };
         // No scope reads only 公开 (fails closed).
         assert!(e.document("b").is_err());
         let full = access::scope(Access::Internal);
@@ -648,6 +657,7 @@ mod tests {
         assert_eq!(rel(&e, "a#art1"), vec![("b#art1".to_string(), "引用")]);
         assert_eq!(rel(&e, "b#art1"), vec![("a#art1".to_string(), "被引用")]);
         assert!(e.verify_citations("依照乙办法第一条")[0].exists);
+        assert!(cites_b(&e) >= 1);
         drop(full);
         {
             let _s = access::scope(Access::Public);
@@ -683,6 +693,8 @@ mod tests {
             assert_eq!(visible, vec!["a"]);
             let g = graphs(&e);
             assert!(!g.contains(&b_graph), "{g}");
+            // Nor does a public graph's citation of it show.
+            assert_eq!(cites_b(&e), 0);
             assert!(g.contains(&emkg_ontology::vocab::graph_iri("a")), "{g}");
             let answer = e
                 .ask(

@@ -186,12 +186,7 @@ impl Engine {
                 "数据目录由旧版本导入，知识图谱中缺少研判规则；请停止服务后重新运行 emkg ingest（已导入的文件不会重复导入）以升级数据目录".into(),
             ));
         }
-        let hidden: Vec<String> = self
-            .hidden_docs()
-            .iter()
-            .map(|d| emkg_ontology::vocab::graph_iri(d))
-            .collect();
-        let b = Arc::new(RuleBook::load(self.graph()?, &hidden)?);
+        let b = Arc::new(RuleBook::load(self.graph()?, &self.hidden_docs())?);
         slot.insert(clearance, b.clone());
         Ok(b)
     }

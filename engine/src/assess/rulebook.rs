@@ -213,8 +213,8 @@ fn bound_of(r: &Row) -> Option<Bound> {
 }
 
 impl RuleBook {
-    /// Reads the rule book from the graph, leaving out the documents whose
-    /// graph IRIs are `hidden` (above the caller's clearance).
+    /// Reads the rule book from the graph, leaving out the `hidden`
+    /// documents (above the caller's clearance).
     pub fn load(g: &dyn GraphStore, hidden: &[String]) -> Result<RuleBook> {
         let g = &Visible(g, hidden);
         let mut book = RuleBook::default();
