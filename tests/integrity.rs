@@ -288,7 +288,9 @@ fn a_writer_is_refused_beside_a_reader_and_readers_beside_a_writer() {
         .status
         .success());
 
-    // A server holds the shared lock: ingest is refused, naming it.
+    // A server holds the directory as its one writer: ingest is refused,
+    // naming it, and so is a reader (it would read under the server's
+    // writes).
     let mut server = emkg()
         .args([
             "serve",
@@ -322,14 +324,59 @@ fn a_writer_is_refused_beside_a_reader_and_readers_beside_a_writer() {
         "names the server: {err}"
     );
     assert!(err.contains("serve"), "{err}");
-    // Readers share: a search beside the server works.
+    let out = run(&["search", "安全措施", "--data", &d, "--embedder", "none"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains(&server.id().to_string()),
+        "names the server: {err}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // Readers share: a search beside a running reader (the MCP server holds
+    // the directory open while its client is connected) works; a writer
+    // beside it is refused.
+    let mut mcp = emkg()
+        .args([
+            "mcp",
+            "--data",
+            &d,
+            "--embedder",
+            "none",
+            "--generator",
+            "none",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(mcp.stderr.take().unwrap()).lines();
+        assert!(
+            lines
+                .next()
+                .is_some_and(|l| l.is_ok_and(|l| l.contains("就绪"))),
+            "mcp started"
+        );
+        std::thread::spawn(move || for _ in lines {});
+    }
     assert!(
         run(&["search", "安全措施", "--data", &d, "--embedder", "none"])
             .status
             .success()
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    let out = run(&["ingest", &s, "--data", &d, "--embedder", "none"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&mcp.id().to_string()),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(mcp.stdin.take());
+    let _ = mcp.wait();
 
     // While a writer holds the lock, a reader is refused with the same
     // kind of message — or, if the writer finished first, served the
