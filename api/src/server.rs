@@ -26,6 +26,8 @@ pub struct AppState {
     /// Longest time a request may take before 504.
     pub request_timeout: std::time::Duration,
     pub metrics: crate::metrics::Metrics,
+    /// Background embedding of documents that lack vectors.
+    pub embedding: crate::embedding::Progress,
     pub sparql_limits: emkg_engine::QueryLimits,
     /// The local LLM (one request at a time) and its name.
     pub generator: Option<(std::sync::Mutex<Box<dyn Generator>>, String)>,
@@ -248,6 +250,7 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "status": "ok",
         "documents": documents,
         "ingesting": documents.is_none(),
+        "embedding": state.embedding.json(),
         "ask_queue": state.ask_limit.depth(),
         "version": env!("CARGO_PKG_VERSION"),
     }))
@@ -297,8 +300,25 @@ async fn search(
             }
         }
     }
-    let hits = state.read(&caller, move |_, e| Ok(e.search(&req)?)).await?;
-    Ok(Json(wire::search_response(&q, &hits)))
+    let (hits, not_embedded) = state
+        .read(&caller, move |_, e| {
+            let hits = e.search(&req)?;
+            // Documents found without their vectors (embedding still under
+            // way): said, so a reader knows hybrid search did not see them.
+            let mut pending: Vec<String> = Vec::new();
+            if req.retrievers.dense && e.dense_enabled() {
+                for h in &hits {
+                    if !e.has_vectors(&h.chunk.doc_id) && !pending.contains(&h.chunk.doc_id) {
+                        pending.push(h.chunk.doc_id.clone());
+                    }
+                }
+            }
+            Ok((hits, pending))
+        })
+        .await?;
+    let mut resp = wire::search_response(&q, &hits);
+    resp.not_embedded = not_embedded;
+    Ok(Json(resp))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -1031,6 +1051,7 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     let free = state.engine.try_read().is_ok();
     let body = serde_json::json!({
         "ready": free,
+        "embedding": state.embedding.json(),
         "model": state.generator.as_ref().map(|(_, n)| n.clone()),
         "ask_queue": state.ask_limit.depth(),
     });

@@ -25,6 +25,10 @@ pub struct HitJson {
 pub struct SearchResponse {
     pub query: String,
     pub hits: Vec<HitJson>,
+    /// Documents among the hits that have no vectors yet (background
+    /// embedding under way): found by BM25 and links only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_embedded: Vec<String>,
 }
 
 /// 《中华人民共和国安全生产法》第二十一条 / 《国家突发事件总体应急预案》3.2.2
@@ -34,6 +38,7 @@ pub fn citation(h: &Hit) -> String {
 
 pub fn search_response(query: &str, hits: &[Hit]) -> SearchResponse {
     SearchResponse {
+        not_embedded: Vec::new(),
         query: query.to_string(),
         hits: hits
             .iter()

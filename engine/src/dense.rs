@@ -88,6 +88,118 @@ impl Engine {
         })
     }
 
+    /// Documents whose vectors are missing or stale (id, chunks), in
+    /// catalog order: the embedding still to do. Empty without an embedder.
+    pub fn vector_backlog(&self) -> Result<Vec<(String, usize)>> {
+        let Some(vectors) = self.vectors.as_ref() else {
+            return Ok(Vec::new());
+        };
+        if self.embedder.is_none() {
+            return Ok(Vec::new());
+        }
+        let have = vectors.doc_versions()?;
+        Ok(self
+            .catalog
+            .docs
+            .values()
+            .filter(|e| have.get(&e.id) != Some(&e.content_hash))
+            .map(|e| (e.id.clone(), e.chunks))
+            .collect())
+    }
+
+    /// Whether an embedder and a vector index are attached.
+    pub fn dense_enabled(&self) -> bool {
+        self.embedder.is_some() && self.vectors.is_some()
+    }
+
+    /// Whether document `id` has vectors of its current content (hybrid
+    /// search uses them; one without is found by BM25 and links only).
+    pub fn has_vectors(&self, id: &str) -> bool {
+        self.fresh_vectors.contains(id)
+    }
+
+    /// Embeds the chunks of documents `ids` (a read: no store changes), for
+    /// [`Engine::store_vectors`]. Documents gone meanwhile are skipped.
+    pub fn embed_documents(&self, ids: &[String]) -> Result<Vec<EmbeddedDoc>> {
+        let Some(embedder) = self.embedder.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let mut docs = Vec::new();
+        for id in ids {
+            let Some(entry) = self.catalog.docs.get(id) else {
+                continue;
+            };
+            let d = self.dir.load_document(id, entry.rev)?;
+            docs.push((entry, chunks_of(&d)));
+        }
+        // One call for the batch, so the embedder sorts by length across
+        // documents.
+        let texts: Vec<String> = docs
+            .iter()
+            .flat_map(|(_, cs)| cs.iter().map(passage_text))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let mut vecs = embedder.embed(&refs, Role::Passage)?.vectors.into_iter();
+        Ok(docs
+            .into_iter()
+            .map(|(entry, chunks)| EmbeddedDoc {
+                id: entry.id.clone(),
+                kind: entry.kind,
+                content_hash: entry.content_hash.clone(),
+                records: chunks
+                    .into_iter()
+                    .zip(vecs.by_ref())
+                    .map(|(c, vector)| VectorRecord {
+                        unit_id: c.unit_id,
+                        vector,
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Stores embedded documents whose content is still the one embedded
+    /// (a document replaced or removed meanwhile is skipped: its vectors
+    /// would be stale) and commits them. Returns the chunks stored.
+    pub fn store_vectors(&mut self, docs: Vec<EmbeddedDoc>) -> Result<usize> {
+        self.require_write()?;
+        let Some(vectors) = self.vectors.as_mut() else {
+            return Ok(0);
+        };
+        let mut stored = 0;
+        for d in docs {
+            let current = self
+                .catalog
+                .docs
+                .get(&d.id)
+                .is_some_and(|e| e.content_hash == d.content_hash);
+            if !current {
+                continue;
+            }
+            stored += d.records.len();
+            vectors.replace_document(&d.id, d.kind, &d.content_hash, d.records)?;
+            self.fresh_vectors.insert(d.id);
+        }
+        // Durable per batch: an interrupted run keeps what it embedded.
+        vectors.commit()?;
+        Ok(stored)
+    }
+
+    /// Drops vectors of documents no longer stored.
+    pub fn drop_stale_vectors(&mut self) -> Result<()> {
+        self.require_write()?;
+        let Some(vectors) = self.vectors.as_mut() else {
+            return Ok(());
+        };
+        let have = vectors.doc_versions()?;
+        for stale in have.keys() {
+            if !self.catalog.docs.contains_key(stale) {
+                vectors.delete_document(stale)?;
+            }
+        }
+        vectors.commit()
+    }
+
     /// Embeds every stored document whose vectors are missing or stale and
     /// drops vectors of documents no longer stored. Returns how many chunks
     /// were embedded; `progress(done, total)` counts chunks.
@@ -96,61 +208,58 @@ impl Engine {
             return Ok(0);
         }
         self.require_write()?;
-        let (Some(embedder), Some(vectors)) = (self.embedder.clone(), self.vectors.as_mut()) else {
-            return Ok(0);
-        };
-        let have = vectors.doc_versions()?;
-        for stale in have.keys() {
-            if !self.catalog.docs.contains_key(stale) {
-                vectors.delete_document(stale)?;
-            }
-        }
-        let due: Vec<&store::CatalogEntry> = self
-            .catalog
-            .docs
-            .values()
-            .filter(|e| have.get(&e.id) != Some(&e.content_hash))
-            .collect();
-        let total: usize = due.iter().map(|e| e.chunks).sum();
+        self.drop_stale_vectors()?;
+        let due = self.vector_backlog()?;
+        let total: usize = due.iter().map(|(_, n)| n).sum();
         let mut done = 0;
         progress(0, total);
-        // Batches of whole documents, ~256 chunks each, so the embedder
-        // sorts by length across documents.
-        let mut i = 0;
-        while i < due.len() {
-            let mut batch: Vec<(&store::CatalogEntry, Vec<IndexedChunk>)> = Vec::new();
-            let mut n = 0;
-            while i < due.len() && (batch.is_empty() || n < 256) {
-                let d = self.dir.load_document(&due[i].id, due[i].rev)?;
-                let chunks = chunks_of(&d);
-                n += chunks.len();
-                batch.push((due[i], chunks));
-                i += 1;
-            }
-            let texts: Vec<String> = batch
-                .iter()
-                .flat_map(|(_, cs)| cs.iter().map(passage_text))
-                .collect();
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let mut vecs = embedder.embed(&refs, Role::Passage)?.vectors.into_iter();
-            for (entry, chunks) in batch {
-                let records = chunks
-                    .into_iter()
-                    .zip(vecs.by_ref())
-                    .map(|(c, vector)| VectorRecord {
-                        unit_id: c.unit_id,
-                        vector,
-                    })
-                    .collect();
-                vectors.replace_document(&entry.id, entry.kind, &entry.content_hash, records)?;
-            }
-            // Durable per batch: an interrupted run keeps what it embedded.
-            vectors.commit()?;
-            done += n;
+        // Batches of whole documents, ~256 chunks each.
+        for batch in vector_batches(&due, 256) {
+            let embedded = self.embed_documents(&batch)?;
+            done += self.store_vectors(embedded)?;
             progress(done.min(total), total);
         }
-        vectors.commit()?;
         self.refresh_fresh_vectors()?;
         Ok(done)
+    }
+}
+
+/// A document's chunks, embedded, ready for [`Engine::store_vectors`].
+pub struct EmbeddedDoc {
+    id: String,
+    kind: DocKind,
+    content_hash: String,
+    records: Vec<VectorRecord>,
+}
+
+/// Splits a backlog into batches of whole documents of about `chunks`
+/// chunks each (a larger document is a batch of its own).
+pub fn vector_batches(backlog: &[(String, usize)], chunks: usize) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    let mut n = 0;
+    for (id, c) in backlog {
+        match out.last_mut() {
+            Some(b) if n < chunks => b.push(id.clone()),
+            _ => {
+                out.push(vec![id.clone()]);
+                n = 0;
+            }
+        }
+        n += c;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn batches_hold_whole_documents_of_about_the_size() {
+        let b: Vec<(String, usize)> = [("a", 100), ("b", 200), ("c", 10), ("d", 300), ("e", 1)]
+            .iter()
+            .map(|(i, n)| (i.to_string(), *n))
+            .collect();
+        let got = super::vector_batches(&b, 256);
+        assert_eq!(got, vec![vec!["a", "b"], vec!["c", "d"], vec!["e"]]);
+        assert!(super::vector_batches(&[], 256).is_empty());
     }
 }

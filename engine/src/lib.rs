@@ -35,6 +35,7 @@ pub mod store;
 pub mod text_index;
 pub mod vector_index;
 
+pub use dense::{vector_batches, EmbeddedDoc};
 pub use emkg_ingest as ingest;
 pub use emkg_models as models;
 pub use emkg_ontology as ontology;
