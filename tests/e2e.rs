@@ -2256,6 +2256,7 @@ fn search_answers_during_background_embedding_and_turns_hybrid_after() {
         c
     };
     let token = add_user(&data, "viewer");
+    let admin = format!("Bearer {}", add_user(&data, "admin"));
     TOKEN.with(|t| *t.borrow_mut() = Some(token));
     let health = |s: &Server| -> Value {
         serde_json::from_str(&get(&format!("{}/health", s.base)).1).unwrap()
@@ -2280,7 +2281,9 @@ fn search_answers_during_background_embedding_and_turns_hybrid_after() {
             })
             .count()
     };
-    let s = start_server_in(with_models(), &data, &["--generator", "none"]);
+    // A pause between batches keeps the run long enough to look at.
+    let serve_args = ["--generator", "none", "--embed-pause-ms", "300"];
+    let s = start_server_in(with_models(), &data, &serve_args);
     let h0 = health(&s);
     let total0 = h0["embedding"]["chunks_total"].as_u64().unwrap();
     assert!(total0 > 100, "{h0}");
@@ -2301,10 +2304,28 @@ fn search_answers_during_background_embedding_and_turns_hybrid_after() {
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(s);
-    let s = start_server_in(with_models(), &data, &["--generator", "none"]);
+    let s = start_server_in(with_models(), &data, &serve_args);
     let h2 = health(&s);
     let total2 = h2["embedding"]["chunks_total"].as_u64().unwrap();
-    assert!(total2 < total0, "resumed: {total2} of {total0} left");
+    assert!(
+        total2 > 0 && total2 < total0,
+        "resumed: {total2} of {total0} left"
+    );
+    // An upload during the run gets in (the run never holds the engine
+    // while it embeds) and its document gets vectors.
+    let t0 = Instant::now();
+    let (st, _, b) = request(
+        "POST",
+        &format!("{}/v1/ingest?name=yanlian.md", s.base),
+        &[("Authorization", admin.as_str())],
+        "应急演练办法（样例）\n\n第一条 每年组织一次综合应急演练，演练后评估总结。\n\n第二条 本办法自印发之日起施行。\n".as_bytes(),
+    );
+    assert_eq!(st, 200, "{b}");
+    assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+    assert!(
+        health(&s)["embedding"]["running"] == true,
+        "the upload came after the run"
+    );
     while health(&s)["embedding"]["running"] == true {
         assert!(Instant::now() < deadline, "embedding did not finish");
         std::thread::sleep(Duration::from_millis(200));
@@ -2312,8 +2333,32 @@ fn search_answers_during_background_embedding_and_turns_hybrid_after() {
     let h3 = health(&s);
     assert_eq!(h3["embedding"]["documents_pending"], 0, "{h3}");
     assert!(h3["embedding"]["error"].is_null(), "{h3}");
+    assert_eq!(
+        h3["embedding"]["failed_documents"],
+        serde_json::json!([]),
+        "{h3}"
+    );
     // After it: hybrid results, nothing left unembedded.
     let r = search(&s);
     assert!(dense_hits(&r) > 0, "{r}");
     assert!(r.get("not_embedded").is_none(), "{r}");
+    let (_, b) = get(&format!(
+        "{}/v1/search?q={}&k=5",
+        s.base,
+        percent("综合应急演练 评估总结")
+    ));
+    let r: Value = serde_json::from_str(&b).unwrap();
+    assert!(
+        r["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["doc_id"] == "yanlian"
+                && h["retrievers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x == "dense")),
+        "{r}"
+    );
 }

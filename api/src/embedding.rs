@@ -1,17 +1,20 @@
 //! Background embedding: a server starts answering with BM25 and the graph
 //! as soon as the text is ingested, and embeds the documents that lack
-//! vectors in small batches meanwhile. Each batch is embedded under the
-//! engine's read lock (searches go on) and stored under a brief write
-//! lock; hybrid search uses each document's vectors from the moment they
-//! are stored. Batches are durable, so a restart resumes where it stopped.
+//! vectors meanwhile, a batch of whole documents at a time. The engine is
+//! held only to read a batch's passages (read lock, milliseconds) and to
+//! store its vectors (write lock, taken by polling so it never queues in
+//! front of searches); the embedding itself runs outside the lock. Hybrid
+//! search uses a document's vectors from the moment they are stored;
+//! batches are durable, so a restart resumes where it stopped. A document
+//! that cannot be embedded is set aside and named, not retried forever.
 
 use crate::server::AppState;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Chunks per batch: a few seconds of e5 on two cores, so an upload
-/// waiting for the lock is not kept long.
+/// Chunks per batch (whole documents; a larger one is a batch of its own).
 const BATCH_CHUNKS: usize = 48;
 
 /// Progress, for /health, /ready and the console.
@@ -21,6 +24,9 @@ pub struct Progress {
     pub total_chunks: AtomicUsize,
     pub done_chunks: AtomicUsize,
     pub pending_documents: AtomicUsize,
+    /// Pause between batches (ms): leaves CPU to searches and answers.
+    pub pause_ms: AtomicU64,
+    pub failed: Mutex<BTreeSet<String>>,
     pub error: Mutex<Option<String>>,
 }
 
@@ -31,8 +37,29 @@ impl Progress {
             "documents_pending": self.pending_documents.load(Ordering::Relaxed),
             "chunks_done": self.done_chunks.load(Ordering::Relaxed),
             "chunks_total": self.total_chunks.load(Ordering::Relaxed),
+            "failed_documents": self.failed.lock().map(|f| f.iter().cloned().collect::<Vec<_>>()).unwrap_or_default(),
             "error": self.error.lock().ok().and_then(|e| e.clone()),
         })
+    }
+
+    fn set_error(&self, e: String) {
+        tracing::error!("{e}");
+        if let Ok(mut slot) = self.error.lock() {
+            *slot = Some(e);
+        }
+    }
+}
+
+/// Marks the run over however the thread ends (a panic included).
+struct Running<'a>(&'a Progress);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0
+                .set_error("后台向量化因内部错误中止（重启服务将从中断处继续）".into());
+        }
+        self.0.running.store(false, Ordering::Relaxed);
     }
 }
 
@@ -57,47 +84,66 @@ pub fn start(state: Arc<AppState>) {
         p.total_chunks.load(Ordering::Relaxed)
     );
     std::thread::spawn(move || {
+        let _running = Running(&state.embedding);
         if let Err(e) = run(&state) {
-            tracing::error!("后台向量化中止：{e}");
-            if let Ok(mut slot) = state.embedding.error.lock() {
-                *slot = Some(format!("后台向量化中止：{e}（重启服务将从中断处继续）"));
-            }
+            state
+                .embedding
+                .set_error(format!("后台向量化中止：{e}（重启服务将从中断处继续）"));
         }
-        state.embedding.running.store(false, Ordering::Relaxed);
     });
 }
 
 fn run(state: &AppState) -> Result<(), String> {
     let p = &state.embedding;
-    // Vectors of documents removed while no embedder was attached.
     write(state, |e| e.drop_stale_vectors())?;
     loop {
-        // The backlog is read afresh each round: uploads and deletions
-        // during the run are taken into account.
-        let backlog = state
+        // Read afresh each round: uploads and deletions during the run count.
+        let failed = p.failed.lock().map(|f| f.clone()).unwrap_or_default();
+        let backlog: Vec<(String, usize)> = state
             .engine
             .read()
             .map_err(|_| "引擎锁已失效".to_string())?
             .vector_backlog()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|(id, _)| !failed.contains(id))
+            .collect();
         p.pending_documents.store(backlog.len(), Ordering::Relaxed);
+        let left: usize = backlog.iter().map(|(_, n)| n).sum();
+        p.total_chunks.store(
+            p.done_chunks.load(Ordering::Relaxed) + left,
+            Ordering::Relaxed,
+        );
         let Some(batch) = emkg_engine::vector_batches(&backlog, BATCH_CHUNKS)
             .into_iter()
             .next()
         else {
             break;
         };
-        let embedded = {
-            let e = state
-                .engine
-                .read()
-                .map_err(|_| "引擎锁已失效".to_string())?;
-            e.embed_documents(&batch).map_err(|e| e.to_string())?
+        let stored = match embed_and_store(state, &batch) {
+            Ok(n) => n,
+            // A failing batch: its documents one by one, setting aside
+            // those that fail alone.
+            Err(_) if batch.len() > 1 => {
+                let mut n = 0;
+                for id in &batch {
+                    match embed_and_store(state, std::slice::from_ref(id)) {
+                        Ok(k) => n += k,
+                        Err(e) => set_aside(p, id, &e),
+                    }
+                }
+                n
+            }
+            Err(e) => {
+                set_aside(p, &batch[0], &e);
+                0
+            }
         };
-        let stored = write(state, move |e| e.store_vectors(embedded))?;
         p.done_chunks.fetch_add(stored, Ordering::Relaxed);
-        // A batch whose documents all changed meanwhile stores nothing;
-        // the next round embeds their new content.
+        let pause = p.pause_ms.load(Ordering::Relaxed);
+        if pause > 0 {
+            std::thread::sleep(Duration::from_millis(pause));
+        }
     }
     p.pending_documents.store(0, Ordering::Relaxed);
     eprintln!(
@@ -107,27 +153,52 @@ fn run(state: &AppState) -> Result<(), String> {
     Ok(())
 }
 
-/// A short write: polls for the lock for a while (queueing would stop new
-/// searches behind a long answer), then waits for it.
+fn set_aside(p: &Progress, id: &str, e: &str) {
+    tracing::error!("文档 {id} 无法向量化，已跳过：{e}");
+    if let Ok(mut f) = p.failed.lock() {
+        f.insert(id.to_string());
+    }
+}
+
+/// Reads the batch's passages (read lock), embeds them (no lock), stores
+/// the vectors (write lock). A panic is an error of this batch.
+fn embed_and_store(state: &AppState, batch: &[String]) -> Result<usize, String> {
+    let pending = state
+        .engine
+        .read()
+        .map_err(|_| "引擎锁已失效".to_string())?
+        .pending_embeddings(batch)
+        .map_err(|e| e.to_string())?;
+    let Some((embedder, docs)) = pending else {
+        return Ok(0);
+    };
+    let embedded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        emkg_engine::embed_pending(embedder.as_ref(), docs)
+    }))
+    .map_err(|_| "嵌入模型内部错误".to_string())?
+    .map_err(|e| e.to_string())?;
+    write(state, move |e| e.store_vectors(embedded))
+}
+
+/// A short write, the lock taken by polling: a queued writer would stop
+/// every new search behind a long answer, so this one waits its turn
+/// among them instead. A panic inside leaves the lock usable.
 fn write<T>(
     state: &AppState,
     f: impl FnOnce(&mut emkg_engine::Engine) -> emkg_engine::Result<T>,
 ) -> Result<T, String> {
-    let until = std::time::Instant::now() + Duration::from_secs(2);
+    let mut wait = Duration::from_millis(5);
     let mut e = loop {
         match state.engine.try_write() {
             Ok(e) => break e,
             Err(std::sync::TryLockError::Poisoned(_)) => return Err("引擎锁已失效".into()),
-            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < until => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
             Err(std::sync::TryLockError::WouldBlock) => {
-                break state
-                    .engine
-                    .write()
-                    .map_err(|_| "引擎锁已失效".to_string())?
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_millis(100));
             }
         }
     };
-    f(&mut e).map_err(|e| e.to_string())
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut e)))
+        .map_err(|_| "写入向量时发生内部错误".to_string())?
+        .map_err(|e| e.to_string())
 }

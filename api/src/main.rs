@@ -172,6 +172,10 @@ enum Command {
         /// finish (seconds) before the server exits anyway.
         #[arg(long, default_value_t = 30)]
         shutdown_grace_s: u64,
+        /// Pause between background embedding batches (ms), leaving CPU to
+        /// searches and answers on a busy machine.
+        #[arg(long, default_value_t = 0)]
+        embed_pause_ms: u64,
         #[command(flatten)]
         models: setup::ModelArgs,
     },
@@ -647,6 +651,7 @@ fn run(cli: Cli) -> Result<()> {
             ask_queue,
             request_timeout_s,
             shutdown_grace_s,
+            embed_pause_ms,
             models,
         } => serve(
             data,
@@ -659,6 +664,7 @@ fn run(cli: Cli) -> Result<()> {
                 ask_queue,
                 request_timeout: std::time::Duration::from_secs(request_timeout_s.max(1)),
                 shutdown_grace: std::time::Duration::from_secs(shutdown_grace_s),
+                embed_pause_ms,
             },
             &models,
         ),
@@ -1331,6 +1337,7 @@ struct Limits {
     ask_queue: usize,
     request_timeout: std::time::Duration,
     shutdown_grace: std::time::Duration,
+    embed_pause_ms: u64,
 }
 
 fn serve(
@@ -1394,7 +1401,10 @@ fn serve(
         heavy_limit: limit::Limiter::new("查询", 2, 16, std::time::Duration::from_secs(30)),
         request_timeout: limits.request_timeout,
         metrics: metrics::Metrics::default(),
-        embedding: Default::default(),
+        embedding: embedding::Progress {
+            pause_ms: limits.embed_pause_ms.into(),
+            ..Default::default()
+        },
         sparql_limits,
         generator: generator.map(|g| {
             let name = emkg_engine::models::Generator::name(&g).to_string();

@@ -247,7 +247,9 @@ impl Engine {
         })();
         match staged {
             Ok(out) => {
-                self.sync_vectors(&mut |_, _| {})?;
+                // Only the removed documents' vectors go: embedding other
+                // documents' backlog is not a removal's job.
+                self.drop_stale_vectors()?;
                 Ok(out)
             }
             Err(e) => {
@@ -441,10 +443,19 @@ impl Engine {
         })();
         match staged {
             Ok(r) => {
-                if r.as_ref().is_ok_and(|d| d.outcome != DocOutcome::Unchanged) {
-                    // Committed: a vector error leaves work for the next
-                    // sync (`emkg check` shows it); the document stands.
-                    if let Err(e) = self.sync_vectors(&mut |_, _| {}) {
+                if let Some(d) = r
+                    .as_ref()
+                    .ok()
+                    .filter(|d| d.outcome != DocOutcome::Unchanged)
+                {
+                    // Committed: this document's vectors only (not the
+                    // whole backlog); an error leaves work for the next
+                    // sync (`emkg check` shows it), and the document stands.
+                    let id = [d.id.clone()];
+                    if let Err(e) = self
+                        .embed_documents(&id)
+                        .and_then(|v| self.store_vectors(v))
+                    {
                         tracing::warn!("向量同步失败，将在下次同步时补齐：{e}");
                     }
                 }
@@ -485,6 +496,8 @@ impl Engine {
         self.dir.remove_orphans(&self.catalog)?;
         self.links = link_map(&self.catalog);
         self.rulebook = Default::default();
+        // A replaced document's old vectors are never served.
+        self.refresh_fresh_vectors()?;
         Ok(())
     }
 

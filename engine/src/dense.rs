@@ -118,11 +118,16 @@ impl Engine {
         self.fresh_vectors.contains(id)
     }
 
-    /// Embeds the chunks of documents `ids` (a read: no store changes), for
-    /// [`Engine::store_vectors`]. Documents gone meanwhile are skipped.
-    pub fn embed_documents(&self, ids: &[String]) -> Result<Vec<EmbeddedDoc>> {
-        let Some(embedder) = self.embedder.as_ref() else {
-            return Ok(Vec::new());
+    /// The embedder and the passages of documents `ids` to embed (a quick
+    /// read of their files): a caller holding the engine behind a lock
+    /// embeds them with [`embed_pending`] after letting go of it.
+    /// Documents gone meanwhile are skipped.
+    pub fn pending_embeddings(
+        &self,
+        ids: &[String],
+    ) -> Result<Option<PendingBatch>> {
+        let Some(embedder) = self.embedder.clone() else {
+            return Ok(None);
         };
         let mut docs = Vec::new();
         for id in ids {
@@ -130,32 +135,25 @@ impl Engine {
                 continue;
             };
             let d = self.dir.load_document(id, entry.rev)?;
-            docs.push((entry, chunks_of(&d)));
-        }
-        // One call for the batch, so the embedder sorts by length across
-        // documents.
-        let texts: Vec<String> = docs
-            .iter()
-            .flat_map(|(_, cs)| cs.iter().map(passage_text))
-            .collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let mut vecs = embedder.embed(&refs, Role::Passage)?.vectors.into_iter();
-        Ok(docs
-            .into_iter()
-            .map(|(entry, chunks)| EmbeddedDoc {
+            let chunks = chunks_of(&d);
+            docs.push(PendingDoc {
                 id: entry.id.clone(),
                 kind: entry.kind,
                 content_hash: entry.content_hash.clone(),
-                records: chunks
-                    .into_iter()
-                    .zip(vecs.by_ref())
-                    .map(|(c, vector)| VectorRecord {
-                        unit_id: c.unit_id,
-                        vector,
-                    })
-                    .collect(),
-            })
-            .collect())
+                texts: chunks.iter().map(passage_text).collect(),
+                unit_ids: chunks.into_iter().map(|c| c.unit_id).collect(),
+            });
+        }
+        Ok(Some((embedder, docs)))
+    }
+
+    /// Embeds the chunks of documents `ids` (a read: no store changes), for
+    /// [`Engine::store_vectors`].
+    pub fn embed_documents(&self, ids: &[String]) -> Result<Vec<EmbeddedDoc>> {
+        match self.pending_embeddings(ids)? {
+            Some((embedder, docs)) => embed_pending(embedder.as_ref(), docs),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Stores embedded documents whose content is still the one embedded
@@ -167,6 +165,7 @@ impl Engine {
             return Ok(0);
         };
         let mut stored = 0;
+        let mut ids = Vec::new();
         for d in docs {
             let current = self
                 .catalog
@@ -178,14 +177,20 @@ impl Engine {
             }
             stored += d.records.len();
             vectors.replace_document(&d.id, d.kind, &d.content_hash, d.records)?;
-            self.fresh_vectors.insert(d.id);
+            ids.push(d.id);
         }
         // Durable per batch: an interrupted run keeps what it embedded.
-        vectors.commit()?;
+        // Served only once committed.
+        if let Err(e) = vectors.commit() {
+            self.refresh_fresh_vectors()?;
+            return Err(e);
+        }
+        self.fresh_vectors.extend(ids);
         Ok(stored)
     }
 
-    /// Drops vectors of documents no longer stored.
+    /// Drops vectors of documents no longer stored (those a backend still
+    /// lists: the embedded index forgets them when it opens).
     pub fn drop_stale_vectors(&mut self) -> Result<()> {
         self.require_write()?;
         let Some(vectors) = self.vectors.as_mut() else {
@@ -222,6 +227,48 @@ impl Engine {
         self.refresh_fresh_vectors()?;
         Ok(done)
     }
+}
+
+/// The embedder and the documents to embed with it.
+pub type PendingBatch = (Arc<dyn Embedder>, Vec<PendingDoc>);
+
+/// A document's passages, to embed.
+pub struct PendingDoc {
+    id: String,
+    kind: DocKind,
+    content_hash: String,
+    unit_ids: Vec<String>,
+    texts: Vec<String>,
+}
+
+impl PendingDoc {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Embeds pending documents (no engine needed: runs outside its lock).
+/// One call for them all, so the embedder sorts by length across them.
+pub fn embed_pending(embedder: &dyn Embedder, docs: Vec<PendingDoc>) -> Result<Vec<EmbeddedDoc>> {
+    let refs: Vec<&str> = docs
+        .iter()
+        .flat_map(|d| d.texts.iter().map(String::as_str))
+        .collect();
+    let mut vecs = embedder.embed(&refs, Role::Passage)?.vectors.into_iter();
+    Ok(docs
+        .into_iter()
+        .map(|d| EmbeddedDoc {
+            records: d
+                .unit_ids
+                .into_iter()
+                .zip(vecs.by_ref())
+                .map(|(unit_id, vector)| VectorRecord { unit_id, vector })
+                .collect(),
+            id: d.id,
+            kind: d.kind,
+            content_hash: d.content_hash,
+        })
+        .collect())
 }
 
 /// A document's chunks, embedded, ready for [`Engine::store_vectors`].

@@ -35,7 +35,7 @@ pub mod store;
 pub mod text_index;
 pub mod vector_index;
 
-pub use dense::{vector_batches, EmbeddedDoc};
+pub use dense::{embed_pending, vector_batches, EmbeddedDoc, PendingDoc};
 pub use emkg_ingest as ingest;
 pub use emkg_models as models;
 pub use emkg_ontology as ontology;
