@@ -122,10 +122,7 @@ impl Engine {
     /// read of their files): a caller holding the engine behind a lock
     /// embeds them with [`embed_pending`] after letting go of it.
     /// Documents gone meanwhile are skipped.
-    pub fn pending_embeddings(
-        &self,
-        ids: &[String],
-    ) -> Result<Option<PendingBatch>> {
+    pub fn pending_embeddings(&self, ids: &[String]) -> Result<Option<PendingBatch>> {
         let Some(embedder) = self.embedder.clone() else {
             return Ok(None);
         };
