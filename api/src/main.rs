@@ -476,6 +476,19 @@ enum BenchCommand {
         #[arg(long)]
         dump: Option<PathBuf>,
     },
+    /// Time to first token and total time per answer over gold questions
+    /// (with the configured generator; the figures an operator feels).
+    Ask {
+        /// Gold JSONL with a `query` per line (e.g. dev_retrieval.jsonl).
+        gold: PathBuf,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// Only the first N questions.
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        models: setup::ModelArgs,
+    },
     /// HTTP load on a running server: /v1/search throughput and latency
     /// at each connection count, optionally with one question alongside.
     Load {
@@ -865,6 +878,15 @@ fn run(cli: Cli) -> Result<()> {
                     models,
                 },
         } => bench_cmd::bench_search(queries, data, rounds, &models),
+        Command::Bench {
+            what:
+                BenchCommand::Ask {
+                    gold,
+                    data,
+                    limit,
+                    models,
+                },
+        } => bench_ask(gold, data, limit, &models),
         Command::Bench {
             what:
                 BenchCommand::Load {
@@ -1607,6 +1629,54 @@ fn verify_citations(text: &str, data: PathBuf, json: bool) -> Result<()> {
             println!("✗ {}  {}", c.raw, c.problem.as_deref().unwrap_or(""));
         }
     }
+    Ok(())
+}
+
+fn bench_ask(
+    gold: PathBuf,
+    data: PathBuf,
+    limit: Option<usize>,
+    models: &setup::ModelArgs,
+) -> Result<()> {
+    let cfg = models.config()?;
+    let mut engine = open(&data)?;
+    models.attach(&mut engine, &cfg)?;
+    let mut generator = models.generator(&cfg)?;
+    match &generator {
+        Some(g) => println!(
+            "生成模型：{}（{} 线程）",
+            emkg_engine::models::Generator::name(g),
+            models
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        ),
+        None => println!("未启用生成模型：首字时间为摘录答案给出的时间"),
+    }
+    let results = emkg_eval::answers::answers(
+        &engine,
+        &gold,
+        generator
+            .as_mut()
+            .map(|g| g as &mut dyn emkg_engine::models::Generator),
+        &emkg_engine::answer::AskOptions::default(),
+        limit,
+        &mut |r| {
+            println!(
+                "{}  首字 {}  总 {:.2} s  {}",
+                r.id,
+                r.ttft_secs
+                    .map(|t| format!("{t:.2} s"))
+                    .unwrap_or_else(|| "-".into()),
+                r.total_secs,
+                r.mode
+            )
+        },
+    )?;
+    let t = emkg_eval::answers::totals(&results);
+    println!(
+        "{} 个问题：首字时间 p50 {:.2} s / p95 {:.2} s；总时间 p50 {:.2} s / p95 {:.2} s",
+        t.n, t.ttft_p50, t.ttft_p95, t.total_p50, t.total_p95
+    );
     Ok(())
 }
 
