@@ -4,7 +4,7 @@
 //! lock, so no request reads a half-written store.
 
 use crate::auth::Caller;
-use crate::server::{bad_request, poisoned, ApiError, AppState};
+use crate::server::{bad_request, poisoned, ApiError, AppState, WriteFailed};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -175,45 +175,23 @@ fn not_found(id: &str) -> ApiError {
 /// the engine) before it answers 503.
 const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Runs a write on the engine off the async workers, under its write lock:
-/// no one reads a half-written store. The lock is taken by polling, not
-/// by queueing for it — a queued writer would stop every new reader
-/// (search included) behind a long answer — and given up after
-/// `WRITE_WAIT` with a 503. A panic inside rolls the batch back and leaves
-/// the lock usable.
+/// Runs a write on the engine off the async workers, under its write lock
+/// (`AppState::write_engine`): no one reads a half-written store. Given up
+/// after `WRITE_WAIT` with a 503.
 async fn write<T: Send + 'static>(
     state: &Arc<AppState>,
     f: impl FnOnce(&mut emkg_engine::Engine) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let st = state.clone();
-    tokio::task::spawn_blocking(move || {
-        let until = std::time::Instant::now() + WRITE_WAIT;
-        let mut e = loop {
-            match st.engine.try_write() {
-                Ok(e) => break e,
-                Err(std::sync::TryLockError::Poisoned(_)) => return Err(poisoned()),
-                Err(std::sync::TryLockError::WouldBlock) => {
-                    if std::time::Instant::now() > until {
-                        return Err(ApiError::new(
-                            StatusCode::SERVICE_UNAVAILABLE,
-                            "busy",
-                            "有问答或查询正在进行，暂时无法写入，请稍后重试",
-                        ));
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-            }
-        };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut e))) {
-            Ok(r) => r,
-            Err(_) => {
-                if let Err(err) = e.rollback() {
-                    tracing::error!("写入失败后回滚出错：{err}");
-                }
-                tracing::error!("写入时发生内部错误，已回滚");
-                Err(crate::server::internal())
-            }
-        }
+    tokio::task::spawn_blocking(move || match st.write_engine(Some(WRITE_WAIT), f) {
+        Ok(r) => r,
+        Err(WriteFailed::Busy) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "有问答或查询正在进行，暂时无法写入，请稍后重试",
+        )),
+        Err(WriteFailed::Poisoned) => Err(poisoned()),
+        Err(WriteFailed::Panicked) => Err(crate::server::internal()),
     })
     .await
     .map_err(|err| {

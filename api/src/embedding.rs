@@ -8,7 +8,7 @@
 //! batches are durable, so a restart resumes where it stopped. A document
 //! that cannot be embedded is set aside and named, not retried forever.
 
-use crate::server::AppState;
+use crate::server::{AppState, WriteFailed};
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -180,25 +180,15 @@ fn embed_and_store(state: &AppState, batch: &[String]) -> Result<usize, String> 
     write(state, move |e| e.store_vectors(embedded))
 }
 
-/// A short write, the lock taken by polling: a queued writer would stop
-/// every new search behind a long answer, so this one waits its turn
-/// among them instead. A panic inside leaves the lock usable.
+/// A short write, waiting its turn among the searches for as long as it
+/// takes (`AppState::write_engine`).
 fn write<T>(
     state: &AppState,
     f: impl FnOnce(&mut emkg_engine::Engine) -> emkg_engine::Result<T>,
 ) -> Result<T, String> {
-    let mut wait = Duration::from_millis(5);
-    let mut e = loop {
-        match state.engine.try_write() {
-            Ok(e) => break e,
-            Err(std::sync::TryLockError::Poisoned(_)) => return Err("引擎锁已失效".into()),
-            Err(std::sync::TryLockError::WouldBlock) => {
-                std::thread::sleep(wait);
-                wait = (wait * 2).min(Duration::from_millis(100));
-            }
-        }
-    };
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut e)))
-        .map_err(|_| "写入向量时发生内部错误".to_string())?
-        .map_err(|e| e.to_string())
+    match state.write_engine(None, f) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(WriteFailed::Poisoned) => Err("引擎锁已失效".into()),
+        Err(_) => Err("写入向量时发生内部错误".into()),
+    }
 }

@@ -1632,34 +1632,55 @@ fn verify_citations(text: &str, data: PathBuf, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// Answers the gold questions with the configured models; `header` is
+/// told the generator's name first (`None`: extractive answers).
+fn answer_gold(
+    gold: &std::path::Path,
+    data: &std::path::Path,
+    limit: Option<usize>,
+    opts: &emkg_engine::answer::AskOptions,
+    models: &setup::ModelArgs,
+    header: &mut dyn FnMut(Option<&str>),
+    on_result: &mut dyn FnMut(&emkg_eval::answers::AnswerResult),
+) -> Result<Vec<emkg_eval::answers::AnswerResult>> {
+    let cfg = models.config()?;
+    let mut engine = open(data)?;
+    models.attach(&mut engine, &cfg)?;
+    let mut generator = models.generator(&cfg)?;
+    header(generator.as_ref().map(emkg_engine::models::Generator::name));
+    Ok(emkg_eval::answers::answers(
+        &engine,
+        gold,
+        generator
+            .as_mut()
+            .map(|g| g as &mut dyn emkg_engine::models::Generator),
+        opts,
+        limit,
+        on_result,
+    )?)
+}
+
 fn bench_ask(
     gold: PathBuf,
     data: PathBuf,
     limit: Option<usize>,
     models: &setup::ModelArgs,
 ) -> Result<()> {
-    let cfg = models.config()?;
-    let mut engine = open(&data)?;
-    models.attach(&mut engine, &cfg)?;
-    let mut generator = models.generator(&cfg)?;
-    match &generator {
-        Some(g) => println!(
-            "生成模型：{}（{} 线程）",
-            emkg_engine::models::Generator::name(g),
-            models
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        ),
-        None => println!("未启用生成模型：首字时间为摘录答案给出的时间"),
-    }
-    let results = emkg_eval::answers::answers(
-        &engine,
+    let results = answer_gold(
         &gold,
-        generator
-            .as_mut()
-            .map(|g| g as &mut dyn emkg_engine::models::Generator),
-        &emkg_engine::answer::AskOptions::default(),
+        &data,
         limit,
+        &emkg_engine::answer::AskOptions::default(),
+        models,
+        &mut |name| match name {
+            Some(n) => println!(
+                "生成模型：{n}（{} 线程）",
+                models
+                    .threads
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            ),
+            None => println!("未启用生成模型：首字时间为摘录答案给出的时间"),
+        },
         &mut |r| {
             println!(
                 "{}  首字 {}  总 {:.2} s  {}",
@@ -1687,28 +1708,24 @@ fn eval_answers(
     evidence: usize,
     models: &setup::ModelArgs,
 ) -> Result<()> {
-    let cfg = models.config()?;
-    let mut engine = open(&data)?;
-    models.attach(&mut engine, &cfg)?;
-    let mut generator = models.generator(&cfg)?;
     let opts = emkg_engine::answer::AskOptions {
         evidence,
         ..Default::default()
     };
-    let path = if generator.is_some() {
-        "生成"
-    } else {
-        "摘录（无生成模型）"
-    };
-    println!("路径：{path}");
-    let results = emkg_eval::answers::answers(
-        &engine,
+    let results = answer_gold(
         &gold,
-        generator
-            .as_mut()
-            .map(|g| g as &mut dyn emkg_engine::models::Generator),
-        &opts,
+        &data,
         limit,
+        &opts,
+        models,
+        &mut |name| {
+            let path = if name.is_some() {
+                "生成"
+            } else {
+                "摘录（无生成模型）"
+            };
+            println!("路径：{path}");
+        },
         &mut |r| {
             println!(
                 "{} [{}] {} 金标{}证据 结论引用金标{} 引用{}条 句{}/不支持{} 数字{} 首字{} 总{:.1}s{}\n    {}",

@@ -8,7 +8,6 @@
 use crate::auth::Caller;
 use crate::server::{answer_question, bad_request, ApiError, AppState};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -104,9 +103,6 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The longest a stream waits for its reader to take the next event.
-const STALL: std::time::Duration = std::time::Duration::from_secs(30);
-
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// POST /v1/chat/completions
@@ -119,17 +115,7 @@ pub async fn chat_completions(
     axum::Extension(caller): axum::Extension<Caller>,
     body: Result<Json<ChatRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "请求体过大",
-            )
-        } else {
-            bad_request(&format!("请求体应为 JSON：{}", e.body_text()))
-        }
-    })?;
+    let Json(req) = body.map_err(crate::server::json_rejection)?;
     let question = req
         .messages
         .iter()
@@ -142,23 +128,13 @@ pub async fn chat_completions(
     if question.chars().count() > 2000 {
         return Err(bad_request("问题过长（上限 2000 字）"));
     }
-    let max_tokens = req.max_completion_tokens.or(req.max_tokens).unwrap_or(160);
-    if !(1..=2048).contains(&max_tokens) {
-        return Err(bad_request("max_tokens 应为 1 到 2048 之间的整数"));
-    }
-    let temperature = req.temperature.unwrap_or(0.0);
-    if !(0.0..=2.0).contains(&temperature) {
-        return Err(bad_request("temperature 应在 0 到 2 之间"));
-    }
-    let opts = emkg_engine::answer::AskOptions {
-        evidence: 5,
-        generation: emkg_engine::models::GenerationParams {
-            max_new_tokens: max_tokens,
-            temperature,
-            top_p: req.top_p,
-            seed: req.seed.unwrap_or(299_792_458),
-        },
-    };
+    let opts = crate::server::ask_options(
+        5,
+        req.max_completion_tokens.or(req.max_tokens),
+        req.temperature,
+        req.top_p,
+        req.seed,
+    )?;
     let model = match &state.generator {
         Some((_, name)) => format!("emkg/{name}"),
         None => "emkg/extractive".to_string(),
@@ -193,25 +169,25 @@ pub async fn chat_completions(
         return Ok(Json(completion(id, created, model, &resp)).into_response());
     }
 
-    use axum::response::sse::{Event, KeepAlive, Sse};
+    use axum::response::sse::Event;
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(16);
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let _ticket = ticket;
         let chunk = |delta: serde_json::Value, finish: Option<&str>| {
-            Event::default().data(
-                serde_json::json!({
-                    "id": id, "object": "chat.completion.chunk", "created": created,
-                    "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                })
-                .to_string(),
-            )
+            serde_json::json!({
+                "id": id, "object": "chat.completion.chunk", "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            })
         };
-        // Every send waits for room at most STALL: a reader that stops
-        // reading must not hold the question queue's turn.
-        let send = |ev: Event| crate::server::send_within(&tx, ev, STALL);
-        if !send(chunk(serde_json::json!({"role": "assistant"}), None)) {
+        // Every send waits for room at most STREAM_STALL: a reader that
+        // stops reading must not hold the question queue's turn.
+        let send = |data: String| {
+            let until = std::time::Instant::now() + crate::server::STREAM_STALL;
+            crate::server::send_until(&tx, Event::default().data(data), until)
+        };
+        if !send(chunk(serde_json::json!({"role": "assistant"}), None).to_string()) {
             return;
         }
         // Generation stops when the client has gone or time is up.
@@ -229,41 +205,27 @@ pub async fn chat_completions(
             Ok(resp) => {
                 // The checked answer, a line at a time.
                 for line in resp.answer.split_inclusive('\n') {
-                    if !send(chunk(serde_json::json!({ "content": line }), None)) {
+                    if !send(chunk(serde_json::json!({ "content": line }), None).to_string()) {
                         return;
                     }
                 }
+                // The last chunk carries what emkg adds: the citations checked.
                 let mut last = chunk(serde_json::json!({}), Some("stop"));
                 if let Ok(extra) = serde_json::to_value(extra(&resp)) {
-                    last = Event::default().data(
-                        serde_json::json!({
-                            "id": id, "object": "chat.completion.chunk", "created": created,
-                            "model": model,
-                            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                            "emkg": extra,
-                        })
-                        .to_string(),
-                    );
+                    last["emkg"] = extra;
                 }
-                send(last);
+                send(last.to_string());
             }
             Err(e) => {
-                send(Event::default().data(
+                send(
                     serde_json::json!({ "error": { "code": e.code(), "message": e.message() } })
                         .to_string(),
-                ));
+                );
             }
         }
-        send(Event::default().data("[DONE]"));
+        send("[DONE]".into());
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|ev| (Ok::<_, std::convert::Infallible>(ev), rx))
-    });
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response())
+    Ok(crate::server::sse_response(rx))
 }
 
 fn extra(r: &crate::wire::AskResponse) -> EmkgExtra {

@@ -110,6 +110,51 @@ impl AppState {
     }
 }
 
+/// Why a write on the engine did not run.
+pub(crate) enum WriteFailed {
+    /// The lock stayed held past the wait.
+    Busy,
+    Poisoned,
+    /// The write panicked (its staged work was rolled back).
+    Panicked,
+}
+
+impl AppState {
+    /// Runs `f` under the engine's write lock (blocking: call off the async
+    /// workers). The lock is taken by polling, not by queueing for it — a
+    /// queued writer would stop every new reader, search included, behind
+    /// a long answer. `wait`: how long to poll (`None`: until it is free).
+    /// A panic inside rolls staged work back and leaves the lock usable.
+    pub(crate) fn write_engine<T>(
+        &self,
+        wait: Option<std::time::Duration>,
+        f: impl FnOnce(&mut Engine) -> T,
+    ) -> Result<T, WriteFailed> {
+        let until = wait.map(|w| std::time::Instant::now() + w);
+        let mut pause = std::time::Duration::from_millis(5);
+        let mut e = loop {
+            match self.engine.try_write() {
+                Ok(e) => break e,
+                Err(std::sync::TryLockError::Poisoned(_)) => return Err(WriteFailed::Poisoned),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    if until.is_some_and(|u| std::time::Instant::now() > u) {
+                        return Err(WriteFailed::Busy);
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(std::time::Duration::from_millis(20));
+                }
+            }
+        };
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut e))).map_err(|_| {
+            if let Err(err) = e.rollback() {
+                tracing::error!("写入失败后回滚出错：{err}");
+            }
+            tracing::error!("写入时发生内部错误，已回滚");
+            WriteFailed::Panicked
+        })
+    }
+}
+
 /// A lock left poisoned by a panic during a write.
 pub(crate) fn poisoned() -> ApiError {
     tracing::error!("引擎锁已失效（此前的写入发生内部错误）");
@@ -486,17 +531,7 @@ async fn ask(
     headers: HeaderMap,
     body: Result<Json<AskBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(body) = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                &format!("请求体过大（上限 {} KB）", BODY_LIMIT / 1024),
-            )
-        } else {
-            bad_request(&format!("请求体应为 JSON：{}", e.body_text()))
-        }
-    })?;
+    let Json(body) = body.map_err(json_rejection)?;
     let question = body.question.trim().to_string();
     if question.is_empty() {
         return Err(bad_request("缺少问题 question"));
@@ -508,23 +543,13 @@ async fn ask(
     if !(1..=10).contains(&evidence) {
         return Err(bad_request("参数 evidence 应为 1 到 10 之间的整数"));
     }
-    let max_tokens = body.max_tokens.unwrap_or(160);
-    if !(1..=2048).contains(&max_tokens) {
-        return Err(bad_request("参数 max_tokens 应为 1 到 2048 之间的整数"));
-    }
-    let temperature = body.temperature.unwrap_or(0.0);
-    if !(0.0..=2.0).contains(&temperature) {
-        return Err(bad_request("参数 temperature 应在 0 到 2 之间"));
-    }
-    let opts = emkg_engine::answer::AskOptions {
+    let opts = ask_options(
         evidence,
-        generation: emkg_engine::models::GenerationParams {
-            max_new_tokens: max_tokens,
-            temperature,
-            top_p: body.top_p,
-            seed: body.seed.unwrap_or(299_792_458),
-        },
-    };
+        body.max_tokens,
+        body.temperature,
+        body.top_p,
+        body.seed,
+    )?;
     let sse = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -564,34 +589,22 @@ async fn ask(
         return Ok(Json(resp).into_response());
     }
 
-    use axum::response::sse::{Event, KeepAlive, Sse};
+    use axum::response::sse::Event;
     let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
     let deadline = std::time::Instant::now() + state_timeout;
     tokio::task::spawn_blocking(move || {
         let token_tx = tx.clone();
         let result = run(&mut |t| {
-            let mut ev = Event::default()
-                .event("token")
-                .data(serde_json::json!({ "text": t }).to_string());
             // A closed stream (client gone), a client that stops reading
             // for 30 s, or the request's time limit stops generation.
-            let stalled = std::time::Instant::now() + std::time::Duration::from_secs(30);
-            loop {
-                if std::time::Instant::now() > deadline {
-                    return false;
-                }
-                match token_tx.try_send(ev) {
-                    Ok(()) => return true,
-                    Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => return false,
-                    Err(tokio::sync::mpsc::error::TrySendError::Full(back)) => {
-                        if std::time::Instant::now() > stalled {
-                            return false;
-                        }
-                        ev = back;
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
-                }
+            let now = std::time::Instant::now();
+            if now > deadline {
+                return false;
             }
+            let ev = Event::default()
+                .event("token")
+                .data(serde_json::json!({ "text": t }).to_string());
+            send_until(&token_tx, ev, (now + STREAM_STALL).min(deadline))
         });
         let ev = match result {
             Ok(resp) => Event::default()
@@ -603,27 +616,79 @@ async fn ask(
             ),
         };
         // The final event: waits for room, but not past the stall bound.
-        let _ = send_within(&tx, ev, std::time::Duration::from_secs(30));
+        let _ = send_until(&tx, ev, std::time::Instant::now() + STREAM_STALL);
     });
+    Ok(sse_response(rx))
+}
+
+/// The longest a stream waits for its reader to take the next event.
+pub(crate) const STREAM_STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A server-sent-event response fed by `rx` (keep-alives between events).
+pub(crate) fn sse_response(
+    rx: tokio::sync::mpsc::Receiver<axum::response::sse::Event>,
+) -> Response {
+    use axum::response::sse::{KeepAlive, Sse};
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await
             .map(|ev| (Ok::<_, std::convert::Infallible>(ev), rx))
     });
-    Ok(Sse::new(stream)
+    Sse::new(stream)
         .keep_alive(KeepAlive::default())
-        .into_response())
+        .into_response()
 }
 
-/// Sends `ev` on a stream's channel, waiting for room at most `stall`
-/// (a reader that stops reading must not hold the turn forever). False
-/// when the client has gone or the bound passed.
-pub(crate) fn send_within<T>(
+/// A JSON body the route could not take: too large (413) or not the
+/// expected JSON (400).
+pub(crate) fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            &format!("请求体过大（上限 {} KB）", BODY_LIMIT / 1024),
+        )
+    } else {
+        bad_request(&format!("请求体应为 JSON：{}", e.body_text()))
+    }
+}
+
+/// The generation settings of a question, checked (defaults: 160 new
+/// tokens, greedy, a fixed seed).
+pub(crate) fn ask_options(
+    evidence: usize,
+    max_tokens: Option<usize>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    seed: Option<u64>,
+) -> Result<emkg_engine::answer::AskOptions, ApiError> {
+    let max_tokens = max_tokens.unwrap_or(160);
+    if !(1..=2048).contains(&max_tokens) {
+        return Err(bad_request("参数 max_tokens 应为 1 到 2048 之间的整数"));
+    }
+    let temperature = temperature.unwrap_or(0.0);
+    if !(0.0..=2.0).contains(&temperature) {
+        return Err(bad_request("参数 temperature 应在 0 到 2 之间"));
+    }
+    Ok(emkg_engine::answer::AskOptions {
+        evidence,
+        generation: emkg_engine::models::GenerationParams {
+            max_new_tokens: max_tokens,
+            temperature,
+            top_p,
+            seed: seed.unwrap_or(299_792_458),
+        },
+    })
+}
+
+/// Sends `ev` on a stream's channel, waiting for room until `until` (a
+/// reader that stops reading must not hold the turn forever). False when
+/// the client has gone or the time passed.
+pub(crate) fn send_until<T>(
     tx: &tokio::sync::mpsc::Sender<T>,
     mut ev: T,
-    stall: std::time::Duration,
+    until: std::time::Instant,
 ) -> bool {
-    let until = std::time::Instant::now() + stall;
     loop {
         match tx.try_send(ev) {
             Ok(()) => return true,
