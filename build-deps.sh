@@ -31,6 +31,8 @@ ensure_test_deps() {
     command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+    # Debian's own python3 creates venvs only with python3-venv.
+    python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
     # A CJK font, so the console's screenshots show Chinese, not boxes.
     dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || missing+=(fonts-wqy-zenhei)
     if [ ${#missing[@]} -gt 0 ]; then
