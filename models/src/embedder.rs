@@ -1,16 +1,17 @@
-//! Sentence embeddings with a BERT-family encoder (candle-transformers
-//! `bert`) loaded from a standard model folder: `config.json`,
-//! `tokenizer.json`, `model.safetensors`, and how to use it — pooling,
+//! Sentence embeddings with a BERT-family encoder ([`crate::bert`]) loaded
+//! from a model folder: `config.json`, `tokenizer.json`, the weights
+//! (`model.safetensors`, or emkg's e5 import `model.q4_0.safetensors` with
+//! its word table kept in Q4_0 blocks), and how to use it — pooling,
 //! normalisation, prefixes — from `emkg-embedder.json` or, for a
 //! sentence-transformers folder, from its `modules.json` / `1_Pooling`.
 
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::bert::Config as BertConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::bert::Bert;
 use crate::error::{ModelError, Result};
 
 /// Padded tokens per forward pass (measured on 2 cores: small batches keep
@@ -19,6 +20,10 @@ const DEFAULT_BATCH_TOKENS: usize = 512;
 
 /// How a folder says to use its model (written by the E5 importer).
 pub const SPEC_FILE: &str = "emkg-embedder.json";
+
+/// Weights file of an emkg import: safetensors whose word table is raw
+/// Q4_0 blocks (see [`crate::bert::WORD_Q4_0`]).
+pub const Q4_WEIGHTS_FILE: &str = "model.q4_0.safetensors";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -68,7 +73,7 @@ pub trait Embedder: Send + Sync {
 
 /// A BERT encoder on the CPU.
 pub struct BertEmbedder {
-    model: BertModel,
+    model: Bert,
     tokenizer: tokenizers::Tokenizer,
     spec: EmbedderSpec,
     dim: usize,
@@ -104,16 +109,15 @@ impl BertEmbedder {
             .map_err(|e| ModelError::Tokenizer(e.to_string()))?;
         tokenizer.with_padding(None);
 
-        let weights = dir.join("model.safetensors");
-        if !weights.is_file() {
-            return Err(ModelError::Missing(weights));
-        }
+        let weights = [Q4_WEIGHTS_FILE, "model.safetensors"]
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file())
+            .ok_or_else(|| ModelError::Missing(dir.join("model.safetensors")))?;
         let device = Device::Cpu;
         // Read (not mmap) so a file replaced underneath cannot fault us.
         let bytes = std::fs::read(&weights).map_err(|e| ModelError::io(&weights, e))?;
-        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &device)
-            .map_err(|e| ModelError::format(&weights, e.to_string()))?;
-        let model = BertModel::load(vb, &config)
+        let model = Bert::from_safetensors(bytes, &config)
             .map_err(|e| ModelError::format(&weights, e.to_string()))?;
         Ok(BertEmbedder {
             model,
@@ -170,8 +174,7 @@ impl BertEmbedder {
         }
         let ids = Tensor::from_vec(ids, (n, len), &self.device)?;
         let mask = Tensor::from_vec(mask, (n, len), &self.device)?;
-        let types = ids.zeros_like()?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask))?;
+        let hidden = self.model.forward(&ids, &mask)?;
         let pooled = match self.spec.pooling {
             Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
             Pooling::Mean => {

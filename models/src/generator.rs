@@ -1,8 +1,8 @@
-//! A local chat LLM: Qwen2 GGUF weights run by candle-transformers'
-//! `quantized_qwen2`, with the tokenizer rebuilt from the GGUF's own
-//! metadata (tokens, merges, token types), the ChatML template, greedy or
-//! temperature/top-p sampling with a seed, stop tokens, a KV cache and
-//! token streaming through a callback.
+//! A local chat LLM: Qwen2 GGUF weights run by our decoder ([`crate::qwen2`]),
+//! with the tokenizer rebuilt from the GGUF's own metadata (tokens, merges,
+//! token types), the ChatML template, greedy or temperature/top-p sampling
+//! with a seed, stop tokens, a KV cache reused across calls for a shared
+//! prompt prefix, and token streaming through a callback.
 
 use std::path::Path;
 use std::time::Instant;
@@ -10,10 +10,10 @@ use std::time::Instant;
 use candle_core::quantized::gguf_file;
 use candle_core::{Device, Tensor};
 use candle_transformers::generation::{LogitsProcessor, Sampling};
-use candle_transformers::models::quantized_qwen2::ModelWeights;
 use serde::Serialize;
 
 use crate::error::{ModelError, Result};
+use crate::qwen2::Qwen2;
 
 /// Qwen2's pre-tokenizer split (from its tokenizer.json).
 const QWEN2_SPLIT: &str = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
@@ -76,6 +76,9 @@ pub struct Generation {
     pub prompt_tokens: usize,
     pub generated_tokens: usize,
     pub stop: StopReason,
+    /// Prompt tokens whose keys and values were reused from the previous
+    /// call (a shared prefix such as the system prompt), not recomputed.
+    pub reused_prompt_tokens: usize,
     pub prefill_secs: f64,
     pub decode_secs: f64,
 }
@@ -100,7 +103,7 @@ pub trait Generator: Send {
 
 pub struct QwenGenerator {
     name: String,
-    model: ModelWeights,
+    model: Qwen2,
     tokenizer: tokenizers::Tokenizer,
     stop_ids: Vec<u32>,
     context_length: usize,
@@ -147,14 +150,15 @@ impl QwenGenerator {
                 .unwrap_or_default()
         });
         let device = Device::Cpu;
-        let model = ModelWeights::from_gguf(content, &mut file, &device)
+        let context_length = trained.min(max_context.max(64));
+        let model = Qwen2::from_gguf(&content, &mut file, context_length)
             .map_err(|e| ModelError::format(path, format!("无法加载权重：{e}")))?;
         Ok(QwenGenerator {
             name,
             model,
             tokenizer,
             stop_ids,
-            context_length: trained.min(max_context.max(64)),
+            context_length,
             device,
         })
     }
@@ -198,12 +202,26 @@ impl QwenGenerator {
             .map_err(|e| ModelError::Tokenizer(e.to_string()))
     }
 
-    /// Runs the model over `ids` from scratch and returns the logits of the
-    /// last position (used by benchmarks to time prefill alone).
-    pub fn prefill(&mut self, ids: &[u32]) -> Result<Tensor> {
-        self.model.clear_kv_cache();
-        let input = Tensor::new(ids, &self.device)?.unsqueeze(0)?;
-        Ok(self.model.forward(&input, 0)?.squeeze(0)?)
+    /// Runs the model over `ids` and returns the logits of the last
+    /// position. The cached prefix `ids` shares with the previous call is
+    /// reused; the second value says how many tokens that was.
+    pub fn prefill(&mut self, ids: &[u32]) -> Result<(Tensor, usize)> {
+        let (logits, reused) = self.model.forward_prompt(ids)?;
+        let n = logits.len();
+        Ok((Tensor::from_vec(logits, n, &self.device)?, reused))
+    }
+
+    /// Logits after appending one token to the cache.
+    fn step(&mut self, id: u32) -> Result<Tensor> {
+        let logits = self.model.forward(&[id])?;
+        let n = logits.len();
+        Ok(Tensor::from_vec(logits, n, &self.device)?)
+    }
+
+    /// Forgets the KV cache, so the next prompt is computed in full
+    /// (benchmarks time cold prefill this way).
+    pub fn reset_cache(&mut self) {
+        self.model.truncate(0);
     }
 }
 
@@ -217,15 +235,14 @@ impl QwenGenerator {
                 limit: self.context_length,
             });
         }
+        self.reset_cache();
         let t0 = Instant::now();
-        let logits = self.prefill(prompt)?;
+        let (logits, _) = self.prefill(prompt)?;
         let mut next = logits.argmax(0)?.to_scalar::<u32>()?;
         let prefill = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
-        for i in 0..steps {
-            let input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
-            let logits = self.model.forward(&input, prompt.len() + i)?.squeeze(0)?;
-            next = logits.argmax(0)?.to_scalar::<u32>()?;
+        for _ in 0..steps {
+            next = self.step(next)?.argmax(0)?.to_scalar::<u32>()?;
         }
         Ok((prefill, t1.elapsed().as_secs_f64()))
     }
@@ -258,7 +275,7 @@ impl Generator for QwenGenerator {
                 limit: self.context_length,
             });
         }
-        let logits = self.prefill(&ids)?.to_vec1::<f32>()?;
+        let logits = self.prefill(&ids)?.0.to_vec1::<f32>()?;
         let at = |i: u32| logits.get(i as usize).copied().unwrap_or(f32::MIN);
         Ok(at(yes) - at(no))
     }
@@ -296,7 +313,7 @@ impl Generator for QwenGenerator {
         let mut sampler = LogitsProcessor::from_sampling(params.seed, sampling);
 
         let t0 = Instant::now();
-        let logits = self.prefill(&ids)?;
+        let (logits, reused_prompt_tokens) = self.prefill(&ids)?;
         let mut next = sampler.sample(&logits)?;
         let prefill_secs = t0.elapsed().as_secs_f64();
 
@@ -324,12 +341,7 @@ impl Generator for QwenGenerator {
             if generated.len() >= budget {
                 break;
             }
-            let input = Tensor::new(&[next], &self.device)?.unsqueeze(0)?;
-            let logits = self
-                .model
-                .forward(&input, ids.len() + generated.len() - 1)?
-                .squeeze(0)?;
-            next = sampler.sample(&logits)?;
+            next = sampler.sample(&self.step(next)?)?;
         }
         if text.len() > emitted && stop != StopReason::Cancelled {
             on_text(&text[emitted..]);
@@ -338,6 +350,7 @@ impl Generator for QwenGenerator {
             text,
             prompt_tokens: ids.len(),
             generated_tokens: generated.len(),
+            reused_prompt_tokens,
             stop,
             prefill_secs,
             decode_secs: t1.elapsed().as_secs_f64(),

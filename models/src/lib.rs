@@ -4,11 +4,13 @@
 //! files only — this crate never downloads anything (`models/fetch.sh` does,
 //! once). The engine sees the `Embedder` and `Generator` traits.
 
+pub mod bert;
 pub mod config;
 pub mod e5s1;
 pub mod embedder;
 pub mod error;
 pub mod generator;
+pub mod qwen2;
 
 pub use config::{model_cache_dir, set_threads, Choice, ModelsConfig, ModelsSection};
 pub use embedder::{BertEmbedder, Embedder, EmbedderSpec, Embeddings, Pooling, Role};
@@ -22,7 +24,7 @@ pub use generator::{
 pub fn ensure_e5_imported(cache_dir: &std::path::Path) -> Result<std::path::PathBuf> {
     let out = cache_dir.join(config::E5_DIR);
     let done = [
-        "model.safetensors",
+        embedder::Q4_WEIGHTS_FILE,
         "tokenizer.json",
         "config.json",
         embedder::SPEC_FILE,
@@ -40,9 +42,13 @@ pub fn ensure_e5_imported(cache_dir: &std::path::Path) -> Result<std::path::Path
     // importers never see each other's half-written files.
     let tmp = cache_dir.join(format!("{}.import-{}", config::E5_DIR, std::process::id()));
     e5s1::import(&src, &tmp)?;
+    // An older import (f32 `model.safetensors`) is replaced.
+    if out.is_dir() && !out.join(embedder::Q4_WEIGHTS_FILE).is_file() {
+        let _ = std::fs::remove_dir_all(&out);
+    }
     match std::fs::rename(&tmp, &out) {
         Ok(()) => Ok(out),
-        Err(_) if out.join("model.safetensors").is_file() => {
+        Err(_) if out.join(embedder::Q4_WEIGHTS_FILE).is_file() => {
             let _ = std::fs::remove_dir_all(&tmp);
             Ok(out)
         }

@@ -76,6 +76,7 @@ impl Generator for Scripted {
             prompt_tokens: 1,
             generated_tokens: 1,
             stop: StopReason::Stop,
+            reused_prompt_tokens: 0,
             prefill_secs: 0.0,
             decode_secs: 0.0,
         })
