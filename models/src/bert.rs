@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use candle_core::quantized::{ggml_file, GgmlDType, QTensor};
+use candle_core::quantized::{ggml_file, GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{LayerNorm, Linear};
 use candle_transformers::models::bert::{Config as BertConfig, HiddenAct, PositionEmbeddingType};
@@ -19,17 +19,57 @@ use crate::error::{ModelError, Result};
 /// / 32 * 18]`), stored instead of the f32 `word_embeddings.weight`.
 pub const WORD_Q4_0: &str = "embeddings.word_embeddings.q4_0";
 
+/// Suffix of a linear layer's raw Q4_0 weight (U8, `[out, in / 32 * 18]`)
+/// in an emkg import, stored instead of its f32 `.weight`.
+pub const Q4_0_SUFFIX: &str = ".weight.q4_0";
+
+const Q4_0_BLOCK: usize = 18;
+
+/// A dense layer: f32 weights through gemm, or Q4_0 blocks through candle's
+/// quantised matmul (an eighth of the memory traffic).
+enum Lin {
+    Dense(Linear),
+    Quantised { w: QMatMul, b: Tensor },
+}
+
+impl Lin {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Lin::Dense(l) => l.forward(x)?,
+            Lin::Quantised { w, b } => w.forward(x)?.broadcast_add(b)?,
+        })
+    }
+}
+
+/// Raw Q4_0 rows `[rows, cols]` as a quantised tensor.
+fn q4_0(raw: &Tensor, rows: usize, cols: usize, name: &str) -> Result<QTensor> {
+    let bytes: Vec<u8> = raw.flatten_all()?.to_vec1::<u8>()?;
+    let want = rows * cols / 32 * Q4_0_BLOCK;
+    if !cols.is_multiple_of(32) || bytes.len() != want {
+        return Err(ModelError::Config(format!(
+            "Q4_0 张量 {name} 为 {} 字节，应为 {want}",
+            bytes.len()
+        )));
+    }
+    Ok(ggml_file::qtensor_from_ggml(
+        GgmlDType::Q4_0,
+        &bytes,
+        vec![rows, cols],
+        &Device::Cpu,
+    )?)
+}
+
 enum WordTable {
     Quantised(QTensor),
     Dense(Tensor),
 }
 
 struct Layer {
-    qkv: Linear,
-    out: Linear,
+    qkv: Lin,
+    out: Lin,
     ln1: LayerNorm,
-    up: Linear,
-    down: Linear,
+    up: Lin,
+    down: Lin,
     ln2: LayerNorm,
 }
 
@@ -69,11 +109,31 @@ impl Weights {
         Ok(t.to_dtype(DType::F32)?)
     }
 
-    fn linear(&mut self, name: &str, out: usize, inp: usize) -> Result<(Tensor, Tensor)> {
-        Ok((
-            self.f32(&format!("{name}.weight"), &[out, inp])?,
-            self.f32(&format!("{name}.bias"), &[out])?,
-        ))
+    /// Layers `names` (same input) as one: their rows stacked.
+    fn linear(&mut self, names: &[String], out: usize, inp: usize) -> Result<Lin> {
+        let mut bias = Vec::new();
+        for n in names {
+            bias.push(self.f32(&format!("{n}.bias"), &[out])?);
+        }
+        let b = Tensor::cat(&bias, 0)?;
+        let rows = out * names.len();
+        let first = format!("{}{}{Q4_0_SUFFIX}", self.prefix, names[0]);
+        if self.map.contains_key(&first) {
+            let mut raw = Vec::new();
+            for n in names {
+                raw.push(self.take(&format!("{n}{Q4_0_SUFFIX}"))?.flatten_all()?);
+            }
+            let q = q4_0(&Tensor::cat(&raw, 0)?, rows, inp, &names[0])?;
+            return Ok(Lin::Quantised {
+                w: QMatMul::from_qtensor(q)?,
+                b,
+            });
+        }
+        let mut ws = Vec::new();
+        for n in names {
+            ws.push(self.f32(&format!("{n}.weight"), &[out, inp])?);
+        }
+        Ok(Lin::Dense(Linear::new(Tensor::cat(&ws, 0)?, Some(b))))
     }
 
     fn norm(&mut self, name: &str, h: usize, eps: f64) -> Result<LayerNorm> {
@@ -111,22 +171,7 @@ impl Bert {
         }
         let eps = config.layer_norm_eps;
         let word = match w.take(WORD_Q4_0) {
-            Ok(raw) => {
-                let bytes: Vec<u8> = raw.flatten_all()?.to_vec1::<u8>()?;
-                let want = config.vocab_size * h / 32 * 18;
-                if !h.is_multiple_of(32) || bytes.len() != want {
-                    return Err(ModelError::Config(format!(
-                        "Q4_0 词表 {} 字节，应为 {want}",
-                        bytes.len()
-                    )));
-                }
-                WordTable::Quantised(ggml_file::qtensor_from_ggml(
-                    GgmlDType::Q4_0,
-                    &bytes,
-                    vec![config.vocab_size, h],
-                    &Device::Cpu,
-                )?)
-            }
+            Ok(raw) => WordTable::Quantised(q4_0(&raw, config.vocab_size, h, WORD_Q4_0)?),
             Err(_) => WordTable::Dense(
                 w.f32("embeddings.word_embeddings.weight", &[config.vocab_size, h])?,
             ),
@@ -146,24 +191,19 @@ impl Bert {
         let inter = config.intermediate_size;
         for i in 0..config.num_hidden_layers {
             let p = format!("encoder.layer.{i}");
-            let (qw, qb) = w.linear(&format!("{p}.attention.self.query"), h, h)?;
-            let (kw, kb) = w.linear(&format!("{p}.attention.self.key"), h, h)?;
-            let (vw, vb) = w.linear(&format!("{p}.attention.self.value"), h, h)?;
-            let qkv = Linear::new(
-                Tensor::cat(&[qw, kw, vw], 0)?,
-                Some(Tensor::cat(&[qb, kb, vb], 0)?),
-            );
-            let (ow, ob) = w.linear(&format!("{p}.attention.output.dense"), h, h)?;
+            let qkv = ["query", "key", "value"].map(|n| format!("{p}.attention.self.{n}"));
+            let qkv = w.linear(&qkv, h, h)?;
+            let out = w.linear(&[format!("{p}.attention.output.dense")], h, h)?;
             let ln1 = w.norm(&format!("{p}.attention.output.LayerNorm"), h, eps)?;
-            let (uw, ub) = w.linear(&format!("{p}.intermediate.dense"), inter, h)?;
-            let (dw, db) = w.linear(&format!("{p}.output.dense"), h, inter)?;
+            let up = w.linear(&[format!("{p}.intermediate.dense")], inter, h)?;
+            let down = w.linear(&[format!("{p}.output.dense")], h, inter)?;
             let ln2 = w.norm(&format!("{p}.output.LayerNorm"), h, eps)?;
             layers.push(Layer {
                 qkv,
-                out: Linear::new(ow, Some(ob)),
+                out,
                 ln1,
-                up: Linear::new(uw, Some(ub)),
-                down: Linear::new(dw, Some(db)),
+                up,
+                down,
                 ln2,
             });
         }

