@@ -172,6 +172,12 @@ pub fn article_id(unit: &str) -> String {
     crate::hybrid::chunk_id(unit).to_string()
 }
 
+/// The model's standing instructions for a 结论 (the system turn).
+const ANSWER_INSTRUCTIONS: &str = "你是应急管理法规助手，根据给出的条文回答问题，回答准确、简短。\
+    请用一到三句话直接回答问题，句中使用条文的原话说明谁应当做什么、不得做什么或者期限、金额是多少。\
+    每句话末尾用括号注明所依据的条文，照抄条文的书名号标题和条号。数字、时限、金额必须与条文一致。\
+    不要复述问题，不要加入条文没有写的推断或评价。";
+
 fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -401,14 +407,15 @@ impl Engine {
                     .map(|i| label(&evidence[*i]))
                     .unwrap_or_else(|| label(&evidence[0]));
                 // Whether to answer at all was decided above (the coverage
-                // rule): the model is asked to answer, not to judge.
-                let system = "你是应急管理法规助手，根据给出的条文回答问题，回答准确、简短。";
+                // rule): the model is asked to answer, not to judge. The
+                // fixed instructions lead, in the system turn, so the model's
+                // cache holds them across questions (only the question and
+                // its provisions are computed per ask); a short reminder
+                // with this question's citation example closes the prompt.
+                let system = ANSWER_INSTRUCTIONS;
                 let user = format!(
                     "问题：{question}\n\n相关条文：\n{material}\n\
-                     请用一到三句话直接回答上面的问题，句中使用条文的原话说明谁应当做什么、\
-                     不得做什么或者期限、金额是多少。每句话末尾用括号注明所依据的条文，\
-                     照抄上面的书名号标题和条号，例如（{example}）。数字、时限、金额必须与条文一致。\
-                     不要复述问题，不要加入条文没有写的推断或评价。"
+                     请直接回答上面的问题，每句话末尾用括号注明依据，例如（{example}）。"
                 );
                 let messages = [ChatMessage::system(system), ChatMessage::user(user)];
                 let mut first = true;
