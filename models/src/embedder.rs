@@ -1,7 +1,7 @@
 //! Sentence embeddings with a BERT-family encoder ([`crate::bert`]) loaded
 //! from a model folder: `config.json`, `tokenizer.json`, the weights
 //! (`model.safetensors`, or emkg's e5 import `model.q4_0.safetensors` with
-//! its word table kept in Q4_0 blocks), and how to use it — pooling,
+//! its matrices kept in Q4_0 blocks), and how to use it — pooling,
 //! normalisation, prefixes — from `emkg-embedder.json` or, for a
 //! sentence-transformers folder, from its `modules.json` / `1_Pooling`.
 
@@ -21,8 +21,8 @@ const DEFAULT_BATCH_TOKENS: usize = 512;
 /// How a folder says to use its model (written by the E5 importer).
 pub const SPEC_FILE: &str = "emkg-embedder.json";
 
-/// Weights file of an emkg import: safetensors whose word table is raw
-/// Q4_0 blocks (see [`crate::bert::WORD_Q4_0`]).
+/// Weights file of an emkg import: safetensors whose matrices are raw Q4_0
+/// blocks (see [`crate::bert::WORD_Q4_0`], [`crate::bert::Q4_0_SUFFIX`]).
 pub const Q4_WEIGHTS_FILE: &str = "model.q4_0.safetensors";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -79,6 +79,7 @@ pub struct Generation {
     /// Prompt tokens whose keys and values were reused from the previous
     /// call (a shared prefix such as the system prompt), not recomputed.
     pub reused_prompt_tokens: usize,
+    /// Time to compute the prompt tokens not reused.
     pub prefill_secs: f64,
     pub decode_secs: f64,
 }
@@ -106,6 +107,11 @@ pub struct QwenGenerator {
     model: Qwen2,
     tokenizer: tokenizers::Tokenizer,
     stop_ids: Vec<u32>,
+    /// `<|im_end|>`: a prompt's first one closes the system turn, the part
+    /// of the prompt whose keys and values are kept for the next call.
+    im_end: Option<u32>,
+    /// Token ids that open a system turn.
+    system_start: Vec<u32>,
     context_length: usize,
     device: Device,
 }
@@ -153,11 +159,18 @@ impl QwenGenerator {
         let context_length = trained.min(max_context.max(64));
         let model = Qwen2::from_gguf(&content, &mut file, context_length)
             .map_err(|e| ModelError::format(path, format!("无法加载权重：{e}")))?;
+        let im_end = tokenizer.token_to_id("<|im_end|>");
+        let system_start = tokenizer
+            .encode("<|im_start|>system", false)
+            .map(|e| e.get_ids().to_vec())
+            .unwrap_or_default();
         Ok(QwenGenerator {
             name,
             model,
             tokenizer,
             stop_ids,
+            im_end,
+            system_start,
             context_length,
             device,
         })
@@ -202,17 +215,24 @@ impl QwenGenerator {
             .map_err(|e| ModelError::Tokenizer(e.to_string()))
     }
 
-    /// Runs the model over `ids` and returns the logits of the last
-    /// position. The cached prefix `ids` shares with the previous call is
-    /// reused; the second value says how many tokens that was.
+    /// Runs the model over the prompt `ids` and returns the logits of the
+    /// last position. A leading system turn (up to the first `<|im_end|>`)
+    /// the previous prompt shared is taken from the cache; the second value
+    /// says how many tokens that was.
     pub fn prefill(&mut self, ids: &[u32]) -> Result<(Tensor, usize)> {
-        let (logits, reused) = self.model.forward_prompt(ids)?;
+        let system = match self.im_end {
+            Some(end) if !self.system_start.is_empty() && ids.starts_with(&self.system_start) => {
+                ids.iter().position(|t| *t == end).map_or(0, |p| p + 1)
+            }
+            _ => 0,
+        };
+        let (logits, reused) = self.model.forward_prompt(ids, system)?;
         let n = logits.len();
         Ok((Tensor::from_vec(logits, n, &self.device)?, reused))
     }
 
-    /// Logits after appending one token to the cache.
-    fn step(&mut self, id: u32) -> Result<Tensor> {
+    /// Logits after appending one token to the cache (one decode step).
+    pub fn extend(&mut self, id: u32) -> Result<Tensor> {
         let logits = self.model.forward(&[id])?;
         let n = logits.len();
         Ok(Tensor::from_vec(logits, n, &self.device)?)
@@ -242,7 +262,7 @@ impl QwenGenerator {
         let prefill = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
         for _ in 0..steps {
-            next = self.step(next)?.argmax(0)?.to_scalar::<u32>()?;
+            next = self.extend(next)?.argmax(0)?.to_scalar::<u32>()?;
         }
         Ok((prefill, t1.elapsed().as_secs_f64()))
     }
@@ -341,7 +361,7 @@ impl Generator for QwenGenerator {
             if generated.len() >= budget {
                 break;
             }
-            next = sampler.sample(&self.step(next)?)?;
+            next = sampler.sample(&self.extend(next)?)?;
         }
         if text.len() > emitted && stop != StopReason::Cancelled {
             on_text(&text[emitted..]);

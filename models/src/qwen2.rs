@@ -7,7 +7,8 @@
 //!   appended in place — no `Tensor::cat` copy of the whole cache per token,
 //!   no `repeat_kv` copy per query head;
 //! - attention, RoPE, RMSNorm and SwiGLU run as plain loops over slices
-//!   (rayon over query rows × heads), not as dozens of small tensor ops;
+//!   (over query rows × heads on candle's worker pool), not as dozens of
+//!   small tensor ops;
 //! - decode projections that share an input run as one fused call (q/k/v,
 //!   gate/up: one activation quantisation, one parallel region);
 //! - the token embedding stays quantised (rows dequantised on lookup)
@@ -18,9 +19,9 @@
 //! The projections themselves are candle's quantised matmuls (its x86
 //! repacked AVX512-VNNI / AMX kernels where the CPU has them).
 //!
-//! The cache keeps the token ids it holds, so a prompt sharing a prefix with
-//! the previous one (the fixed system prompt, a repeated question) only
-//! computes its new tail: see [`Qwen2::forward_prompt`].
+//! The cache keeps the token ids it holds, so a prompt opening with the
+//! same system turn as the previous one only computes the rest: see
+//! [`Qwen2::forward_prompt`] for why the split point is fixed.
 
 use std::sync::Arc;
 
@@ -62,6 +63,8 @@ struct KvCache {
     v: Vec<Vec<f32>>,
     /// The token ids the cache holds, in order.
     ids: Vec<u32>,
+    /// Length of the first chunk computed into an empty cache (0: none).
+    first_chunk: usize,
 }
 
 pub struct Qwen2 {
@@ -114,8 +117,8 @@ impl Qwen2 {
             )));
         }
         let head_dim = hidden / heads;
-        if head_dim % 2 != 0 {
-            return Err(ModelError::Config(format!("头维度 {head_dim} 不是偶数")));
+        if head_dim == 0 || head_dim % 2 != 0 {
+            return Err(ModelError::Config(format!("头维度 {head_dim} 无效")));
         }
         let cfg = Qwen2Config {
             hidden,
@@ -143,6 +146,11 @@ impl Qwen2 {
             Ok(v)
         };
         let kv_dim = kv_heads * head_dim;
+        let ffn = content
+            .tensor_infos
+            .get("blk.0.ffn_gate.weight")
+            .and_then(|t| t.shape.dims().first().copied())
+            .ok_or_else(|| ModelError::Config("缺少 blk.0.ffn_gate.weight".into()))?;
         let mut layers = Vec::with_capacity(layers_n);
         for i in 0..layers_n {
             let p = format!("blk.{i}");
@@ -159,21 +167,9 @@ impl Qwen2 {
                 bv: vector(get(&format!("{p}.attn_v.bias"))?, kv_dim, "attn_v.bias")?,
                 wo: w(get(&format!("{p}.attn_output.weight"))?, hidden, hidden)?,
                 ffn_norm: vector(get(&format!("{p}.ffn_norm.weight"))?, hidden, "ffn_norm")?,
-                gate: {
-                    let t = get(&format!("{p}.ffn_gate.weight"))?;
-                    let ffn = t.shape().dims().first().copied().unwrap_or(0);
-                    w(t, ffn, hidden)?
-                },
-                up: {
-                    let t = get(&format!("{p}.ffn_up.weight"))?;
-                    let ffn = t.shape().dims().first().copied().unwrap_or(0);
-                    w(t, ffn, hidden)?
-                },
-                down: {
-                    let t = get(&format!("{p}.ffn_down.weight"))?;
-                    let ffn = t.shape().dims().get(1).copied().unwrap_or(0);
-                    w(t, hidden, ffn)?
-                },
+                gate: w(get(&format!("{p}.ffn_gate.weight"))?, ffn, hidden)?,
+                up: w(get(&format!("{p}.ffn_up.weight"))?, ffn, hidden)?,
+                down: w(get(&format!("{p}.ffn_down.weight"))?, hidden, ffn)?,
             });
         }
         let embed = get("token_embd.weight")?;
@@ -208,6 +204,7 @@ impl Qwen2 {
                 k: vec![Vec::new(); layers_n],
                 v: vec![Vec::new(); layers_n],
                 ids: Vec::new(),
+                first_chunk: 0,
             },
             cfg,
             embed,
@@ -243,27 +240,37 @@ impl Qwen2 {
             v.truncate(len * kv_dim);
         }
         self.cache.ids.truncate(len);
+        if len < self.cache.first_chunk {
+            self.cache.first_chunk = 0;
+        }
     }
 
-    /// Logits of the last token of `ids` as a continuation of the cache:
-    /// positions already cached with the same ids are reused (at least the
-    /// last token is always computed). Returns the logits and how many
-    /// prompt tokens were reused.
-    pub fn forward_prompt(&mut self, ids: &[u32]) -> Result<(Vec<f32>, usize)> {
+    /// Logits of the last token of the prompt `ids`, computed in two
+    /// chunks split at `prefix` (the system turn): the first chunk comes from
+    /// the cache when the previous prompt computed the same one, the rest is
+    /// computed now. The split is fixed, never "as much as matches": the
+    /// int8 kernels round a chunk's activations per call, so a different
+    /// split would move the logits slightly and make an answer depend on
+    /// which question came before. Returns the logits and how many tokens
+    /// were reused.
+    pub fn forward_prompt(&mut self, ids: &[u32], prefix: usize) -> Result<(Vec<f32>, usize)> {
         let Some(last) = ids.len().checked_sub(1) else {
             return Err(ModelError::Config("提示为空".into()));
         };
-        let reuse = self
-            .cache
-            .ids
-            .iter()
-            .zip(ids)
-            .take_while(|(a, b)| a == b)
-            .count()
-            .min(last);
-        self.truncate(reuse);
-        let logits = self.forward(&ids[reuse..])?;
-        Ok((logits, reuse))
+        let prefix = prefix.min(last);
+        let cached = prefix > 0
+            && self.cache.first_chunk == prefix
+            && self.cache.ids.get(..prefix) == ids.get(..prefix);
+        if cached {
+            self.truncate(prefix);
+        } else {
+            self.truncate(0);
+            if prefix > 0 {
+                self.forward(&ids[..prefix])?;
+            }
+        }
+        let logits = self.forward(&ids[prefix..])?;
+        Ok((logits, if cached { prefix } else { 0 }))
     }
 
     /// Runs `ids` after the cached positions and returns the last one's
@@ -337,6 +344,9 @@ impl Qwen2 {
             let d = project(&[&layer.down], g, m)?.pop().unwrap_or_default();
             add_into(&mut x, &d);
         }
+        if pos0 == 0 {
+            self.cache.first_chunk = m;
+        }
         self.cache.ids.extend_from_slice(ids);
         let last = x.get((m - 1) * hidden..).unwrap_or_default();
         let h = rms_norm(last, &self.norm, eps);
@@ -359,6 +369,9 @@ fn matrix(t: QTensor, rows: usize, cols: usize, what: &str) -> Result<QMatMul> {
     }
     let t = match t.dtype() {
         GgmlDType::Q5_0 => as_padded_q8_0(&t, rows, cols, Q5_0_BLOCK)?,
+        GgmlDType::Q4_0 if !cols.is_multiple_of(QK_K) => {
+            as_padded_q8_0(&t, rows, cols, Q4_0_BLOCK)?
+        }
         GgmlDType::Q8_0 if !cols.is_multiple_of(QK_K) => {
             as_padded_q8_0(&t, rows, cols, Q8_0_BLOCK)?
         }
@@ -368,13 +381,15 @@ fn matrix(t: QTensor, rows: usize, cols: usize, what: &str) -> Result<QMatMul> {
 }
 
 const QK_K: usize = 256;
+const Q4_0_BLOCK: usize = 18;
 const Q5_0_BLOCK: usize = 22;
 const Q8_0_BLOCK: usize = 34;
 
-/// Re-encodes Q5_0 or Q8_0 blocks (`block` bytes each) as Q8_0 with each
-/// row padded by zero blocks to a multiple of 256 columns. Lossless: Q5_0
-/// blocks (f16 scale, 32 five-bit values offset by 16) hold values a Q8_0
-/// block (same f16 scale, 32 i8) can, and zero columns add nothing.
+/// Re-encodes Q4_0, Q5_0 or Q8_0 blocks (`block` bytes each) as Q8_0 with
+/// each row padded by zero blocks to a multiple of 256 columns. Lossless:
+/// Q4_0 (f16 scale, 32 four-bit values offset by 8) and Q5_0 (32 five-bit
+/// values offset by 16) hold values a Q8_0 block (same f16 scale, 32 i8)
+/// can, and zero columns add nothing.
 fn as_padded_q8_0(t: &QTensor, rows: usize, cols: usize, block: usize) -> Result<QTensor> {
     let raw = t.data().map_err(cerr)?;
     let per_row = cols / 32;
@@ -391,6 +406,13 @@ fn as_padded_q8_0(t: &QTensor, rows: usize, cols: usize, block: usize) -> Result
         for b in row.chunks_exact(block) {
             if block == Q8_0_BLOCK {
                 out.extend_from_slice(b);
+                continue;
+            }
+            if block == Q4_0_BLOCK {
+                let (d, qs) = b.split_at(2);
+                out.extend_from_slice(d);
+                out.extend(qs.iter().map(|q| (q & 0x0F).wrapping_sub(8)));
+                out.extend(qs.iter().map(|q| (q >> 4).wrapping_sub(8)));
                 continue;
             }
             let (d, rest) = b.split_at(2);
@@ -427,21 +449,33 @@ fn project(ws: &[&QMatMul], x: Vec<f32>, m: usize) -> Result<Vec<Vec<f32>>> {
         QMatMul::QTensor(t) => t.shape().dims().get(1).copied().unwrap_or(k),
         _ => k,
     };
-    let kw = ws.first().map(|w| width(w)).unwrap_or(k);
-    if ws.iter().any(|w| width(w) != kw) || kw < k {
-        return Err(ModelError::Config("投影权重宽度不一致".into()));
+    if ws.iter().any(|w| width(w) < k) {
+        return Err(ModelError::Config("投影权重比输入窄".into()));
     }
-    let x = if kw > k {
-        let mut p = vec![0f32; m * kw];
-        for (dst, src) in p.chunks_exact_mut(kw).zip(x.chunks_exact(k)) {
-            dst[..k].copy_from_slice(src);
+    // The input at each width the weights need (usually one).
+    let mut inputs: Vec<(usize, Tensor)> = Vec::new();
+    for w in ws {
+        let kw = width(w);
+        if inputs.iter().all(|(n, _)| *n != kw) {
+            let mut p = vec![0f32; m * kw];
+            for (dst, src) in p.chunks_exact_mut(kw).zip(x.chunks_exact(k)) {
+                dst[..k].copy_from_slice(src);
+            }
+            inputs.push((
+                kw,
+                Tensor::from_vec(p, (m, kw), &Device::Cpu).map_err(cerr)?,
+            ));
         }
-        p
-    } else {
-        x
+    }
+    let input = |w: &QMatMul| {
+        inputs
+            .iter()
+            .find(|(n, _)| *n == width(w))
+            .map(|(_, t)| t)
+            .ok_or_else(|| ModelError::Config("投影输入缺失".into()))
     };
-    let xt = Tensor::from_vec(x, (m, kw), &Device::Cpu).map_err(cerr)?;
-    if m == 1 && ws.len() > 1 {
+    if m == 1 && ws.len() > 1 && inputs.len() == 1 {
+        let xt = &inputs[0].1;
         let qs: Option<Vec<&QTensor>> = ws
             .iter()
             .map(|w| match w {
@@ -451,14 +485,14 @@ fn project(ws: &[&QMatMul], x: Vec<f32>, m: usize) -> Result<Vec<Vec<f32>>> {
             .collect();
         if let Some(qs) = qs {
             if qs.iter().all(|q| q.dtype() == qs[0].dtype()) {
-                if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, &xt).map_err(cerr)? {
+                if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, xt).map_err(cerr)? {
                     return outs.into_iter().map(to_vec).collect();
                 }
             }
         }
     }
     ws.iter()
-        .map(|w| w.forward(&xt).map_err(cerr).and_then(to_vec))
+        .map(|w| w.forward(input(w)?).map_err(cerr).and_then(to_vec))
         .collect()
 }
 
