@@ -556,6 +556,9 @@ enum BenchCommand {
     },
 }
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt()

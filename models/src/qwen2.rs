@@ -334,14 +334,19 @@ impl Qwen2 {
             let o = project(&[&layer.wo], att, m)?.pop().unwrap_or_default();
             add_into(&mut x, &o);
             let h = rms_norm(&x, &layer.ffn_norm, eps);
-            let mut gu = project(&[&layer.gate, &layer.up], h, m)?.into_iter();
-            let (Some(mut g), Some(u)) = (gu.next(), gu.next()) else {
+            // SwiGLU stays in tensors: the (m, ffn) activations are the
+            // largest of the layer, not worth copying out and back.
+            let ht = Tensor::from_vec(h, (m, hidden), &Device::Cpu).map_err(cerr)?;
+            let mut gu = project_t(&[&layer.gate, &layer.up], &ht)?.into_iter();
+            let (Some(g), Some(u)) = (gu.next(), gu.next()) else {
                 return Err(ModelError::Config("前馈投影结果缺失".into()));
             };
-            for (g, u) in g.iter_mut().zip(&u) {
-                *g = *g / (1.0 + (-*g).exp()) * u;
-            }
-            let d = project(&[&layer.down], g, m)?.pop().unwrap_or_default();
+            let a = g.silu().and_then(|g| g * u).map_err(cerr)?;
+            let d = project_t(&[&layer.down], &a)?
+                .pop()
+                .map(to_vec)
+                .transpose()?
+                .unwrap_or_default();
             add_into(&mut x, &d);
         }
         if pos0 == 0 {
@@ -440,11 +445,18 @@ fn to_vec(t: Tensor) -> Result<Vec<f32>> {
         .map_err(cerr)
 }
 
-/// `x` (m rows of `k`) times each weight. Weights of one kind sharing the
-/// input run as one fused call when decoding a single row; a weight padded
-/// wider than `k` (see [`matrix`]) gets the input padded with zeros.
+/// `x` (m rows of `k`) times each weight, as vectors.
 fn project(ws: &[&QMatMul], x: Vec<f32>, m: usize) -> Result<Vec<Vec<f32>>> {
     let k = x.len() / m.max(1);
+    let xt = Tensor::from_vec(x, (m, k), &Device::Cpu).map_err(cerr)?;
+    project_t(ws, &xt)?.into_iter().map(to_vec).collect()
+}
+
+/// `x` `(m, k)` times each weight. Weights of one kind sharing the input run
+/// as one fused call when decoding a single row; a weight padded wider than
+/// `k` (see [`matrix`]) gets the input padded with zeros.
+fn project_t(ws: &[&QMatMul], xt: &Tensor) -> Result<Vec<Tensor>> {
+    let (m, k) = xt.dims2().map_err(cerr)?;
     let width = |w: &QMatMul| match w {
         QMatMul::QTensor(t) => t.shape().dims().get(1).copied().unwrap_or(k),
         _ => k,
@@ -452,19 +464,17 @@ fn project(ws: &[&QMatMul], x: Vec<f32>, m: usize) -> Result<Vec<Vec<f32>>> {
     if ws.iter().any(|w| width(w) < k) {
         return Err(ModelError::Config("投影权重比输入窄".into()));
     }
-    // The input at each width the weights need (usually one).
+    // The input at each width the weights need (usually just `xt`).
     let mut inputs: Vec<(usize, Tensor)> = Vec::new();
     for w in ws {
         let kw = width(w);
         if inputs.iter().all(|(n, _)| *n != kw) {
-            let mut p = vec![0f32; m * kw];
-            for (dst, src) in p.chunks_exact_mut(kw).zip(x.chunks_exact(k)) {
-                dst[..k].copy_from_slice(src);
-            }
-            inputs.push((
-                kw,
-                Tensor::from_vec(p, (m, kw), &Device::Cpu).map_err(cerr)?,
-            ));
+            let t = if kw == k {
+                xt.clone()
+            } else {
+                xt.pad_with_zeros(1, 0, kw - k).map_err(cerr)?
+            };
+            inputs.push((kw, t));
         }
     }
     let input = |w: &QMatMul| {
@@ -475,7 +485,6 @@ fn project(ws: &[&QMatMul], x: Vec<f32>, m: usize) -> Result<Vec<Vec<f32>>> {
             .ok_or_else(|| ModelError::Config("投影输入缺失".into()))
     };
     if m == 1 && ws.len() > 1 && inputs.len() == 1 {
-        let xt = &inputs[0].1;
         let qs: Option<Vec<&QTensor>> = ws
             .iter()
             .map(|w| match w {
@@ -485,14 +494,16 @@ fn project(ws: &[&QMatMul], x: Vec<f32>, m: usize) -> Result<Vec<Vec<f32>>> {
             .collect();
         if let Some(qs) = qs {
             if qs.iter().all(|q| q.dtype() == qs[0].dtype()) {
-                if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, xt).map_err(cerr)? {
-                    return outs.into_iter().map(to_vec).collect();
+                if let Some(outs) =
+                    QTensor::gemv_fused_shared_lhs(&qs, &inputs[0].1).map_err(cerr)?
+                {
+                    return Ok(outs);
                 }
             }
         }
     }
     ws.iter()
-        .map(|w| w.forward(input(w)?).map_err(cerr).and_then(to_vec))
+        .map(|w| w.forward(input(w)?).map_err(cerr))
         .collect()
 }
 
@@ -559,7 +570,8 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Causal attention of the `m` new query rows (positions `pos0..pos0+m`)
-/// over the cache, grouped-query: head `h` reads kv head `h / (heads / kv)`.
+/// over the cache, grouped-query: the query heads sharing a kv head are
+/// done together, so each cached key and value row is read once for all.
 fn attention(
     q: &[f32],
     kc: &[f32],
@@ -571,52 +583,63 @@ fn attention(
     let kv_dim = kv_heads * hd;
     let scale = 1.0 / (hd as f32).sqrt();
     let mut out = vec![0f32; q.len()];
-    let rows = q.len() / hd;
+    let span = group * hd;
+    let items = q.len() / span;
     // Work in multiply-adds; a small step (a short decode) is not worth
-    // waking the thread pool, which then competes with the matmul workers.
-    let work = rows * (pos0 + rows / heads) * hd * 2;
-    let one = |scores: &mut Vec<f32>, (i, (o, qh)): (usize, (&mut [f32], &[f32]))| {
-        let (t, h) = (i / heads, i % heads);
-        let kvh = h / group;
+    // waking the worker pool.
+    let work = q.len() * (pos0 + items / kv_heads) * 2;
+    // One (query row, kv head): `group` query heads against the cache.
+    let one = |scores: &mut Vec<f32>, i: usize, o: &mut [f32], qg: &[f32]| {
+        let (t, kvh) = (i / kv_heads, i % kv_heads);
         let visible = pos0 + t + 1;
         scores.clear();
-        let mut max = f32::NEG_INFINITY;
+        scores.resize(group * visible, 0.0);
         for p in 0..visible {
             let at = p * kv_dim + kvh * hd;
-            let s = dot(qh, &kc[at..at + hd]) * scale;
-            max = max.max(s);
-            scores.push(s);
+            let k = &kc[at..at + hd];
+            for (g, qh) in qg.chunks_exact(hd).enumerate() {
+                scores[g * visible + p] = dot(qh, k) * scale;
+            }
         }
-        let mut sum = 0f32;
-        for s in scores.iter_mut() {
-            *s = (*s - max).exp();
-            sum += *s;
+        for s in scores.chunks_exact_mut(visible) {
+            let max = s.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0f32;
+            for v in s.iter_mut() {
+                *v = (*v - max).exp();
+                sum += *v;
+            }
+            let inv = 1.0 / sum;
+            for v in s.iter_mut() {
+                *v *= inv;
+            }
         }
-        let inv = 1.0 / sum;
-        for (p, s) in scores.iter().enumerate() {
+        for p in 0..visible {
             let at = p * kv_dim + kvh * hd;
-            let w = s * inv;
-            for (o, v) in o.iter_mut().zip(&vc[at..at + hd]) {
-                *o += w * v;
+            let v = &vc[at..at + hd];
+            for (g, oh) in o.chunks_exact_mut(hd).enumerate() {
+                let w = scores[g * visible + p];
+                for (o, v) in oh.iter_mut().zip(v) {
+                    *o += w * v;
+                }
             }
         }
     };
     if work < 1 << 20 {
         let mut scores = Vec::new();
-        for item in out.chunks_mut(hd).zip(q.chunks(hd)).enumerate() {
-            one(&mut scores, item);
+        for (i, (o, qg)) in out.chunks_mut(span).zip(q.chunks(span)).enumerate() {
+            one(&mut scores, i, o, qg);
         }
         return out;
     }
     // On candle's own worker pool, the one the matmuls use: a second pool's
     // threads would still be spinning when the next matmul starts.
     let parts = std::sync::Mutex::new(Vec::new());
-    candle_core::utils::barrier_pool().execute_chunked(rows, |range| {
-        let mut part = vec![0f32; range.len() * hd];
+    candle_core::utils::barrier_pool().execute_chunked(items, |range| {
+        let mut part = vec![0f32; range.len() * span];
         let mut scores = Vec::new();
-        for (j, o) in part.chunks_mut(hd).enumerate() {
+        for (j, o) in part.chunks_mut(span).enumerate() {
             let i = range.start + j;
-            one(&mut scores, (i, (o, &q[i * hd..(i + 1) * hd])));
+            one(&mut scores, i, o, &q[i * span..(i + 1) * span]);
         }
         parts
             .lock()
@@ -624,7 +647,7 @@ fn attention(
             .push((range.start, part));
     });
     for (start, part) in parts.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        out[start * hd..start * hd + part.len()].copy_from_slice(&part);
+        out[start * span..start * span + part.len()].copy_from_slice(&part);
     }
     out
 }
