@@ -19,7 +19,7 @@ VENV="$CACHE/bench-venv"
 # target-cpu=native), each one this CPU has — but not with GGML_NATIVE: on
 # CPUs with AMX that also builds ggml's AMX backend, which segfaults in its
 # first eval here (llama-cpp-python 0.3.36).
-flags=$(grep -m1 '^flags' /proc/cpuinfo)
+flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
 ggml="-DGGML_NATIVE=OFF"
 for f in avx:AVX avx2:AVX2 fma:FMA f16c:F16C avx512f:AVX512 avx512vbmi:AVX512_VBMI \
          avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16 avx_vnni:AVX_VNNI; do

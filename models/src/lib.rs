@@ -63,13 +63,18 @@ pub fn ensure_e5_imported(cache_dir: &std::path::Path) -> Result<std::path::Path
     let aside = cache_dir.join(format!("{}.old-{}", config::E5_DIR, std::process::id()));
     let moved = out.is_dir() && !done(&out) && std::fs::rename(&out, &aside).is_ok();
     let result = match std::fs::rename(&tmp, &out) {
-        Ok(()) => Ok(out),
-        Err(_) if done(&out) => Ok(out),
+        Ok(()) => Ok(out.clone()),
+        Err(_) if done(&out) => Ok(out.clone()),
         Err(e) => Err(ModelError::io(&out, e)),
     };
     let _ = std::fs::remove_dir_all(&tmp);
     if moved {
-        let _ = std::fs::remove_dir_all(&aside);
+        if result.is_err() && !out.exists() {
+            // Never leave the user with no model: the old import goes back.
+            let _ = std::fs::rename(&aside, &out);
+        } else {
+            let _ = std::fs::remove_dir_all(&aside);
+        }
     }
     result
 }

@@ -6,15 +6,18 @@
 //! - the KV cache is one growing buffer per layer (`[pos][kv_head][dim]`),
 //!   appended in place — no `Tensor::cat` copy of the whole cache per token,
 //!   no `repeat_kv` copy per query head;
-//! - attention, RoPE, RMSNorm and SwiGLU run as plain loops over slices
+//! - attention, RoPE and RMSNorm run as plain loops over slices
 //!   (over query rows × heads on candle's worker pool), not as dozens of
-//!   small tensor ops;
+//!   small tensor ops (SwiGLU stays in tensors: its activations are the
+//!   layer's largest);
 //! - decode projections that share an input run as one fused call (q/k/v,
 //!   gate/up: one activation quantisation, one parallel region);
 //! - the token embedding stays quantised (rows dequantised on lookup)
 //!   instead of a ~1 GB f32 copy;
 //! - Q5_0 weights (the 0.5B's), which candle has no SIMD kernel for, are
-//!   re-encoded losslessly as Q8_0 blocks, which it has.
+//!   re-encoded losslessly as Q8_0 blocks, which it has; Q4_0/Q5_0/Q8_0 rows
+//!   are padded to a multiple of 256 columns, the width candle's repacked
+//!   kernels need (the 0.5B's layers are 896 wide).
 //!
 //! The projections themselves are candle's quantised matmuls (its x86
 //! repacked AVX512-VNNI / AMX kernels where the CPU has them).
@@ -150,7 +153,8 @@ impl Qwen2 {
             .tensor_infos
             .get("blk.0.ffn_gate.weight")
             .and_then(|t| t.shape.dims().first().copied())
-            .ok_or_else(|| ModelError::Config("缺少 blk.0.ffn_gate.weight".into()))?;
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ModelError::Config("缺少有效的 blk.0.ffn_gate.weight".into()))?;
         let mut layers = Vec::with_capacity(layers_n);
         for i in 0..layers_n {
             let p = format!("blk.{i}");
@@ -361,10 +365,11 @@ impl Qwen2 {
     }
 }
 
-/// A `rows × cols` weight as a quantised matmul. Q5_0 and Q8_0 rows come
-/// out as Q8_0 padded with zero blocks to a multiple of 256 columns: candle's
-/// repacked SIMD kernels (decode and prompt alike) need that width, and the
-/// 0.5B's 896-wide layers miss it. [`project`] pads the input to match.
+/// A `rows × cols` weight as a quantised matmul. Q4_0, Q5_0 and Q8_0 rows
+/// come out as Q8_0 padded with zero blocks to a multiple of 256 columns:
+/// candle's repacked SIMD kernels (decode and prompt alike) need that width,
+/// and the 0.5B's 896-wide layers miss it. [`project_t`] pads the input to
+/// match.
 fn matrix(t: QTensor, rows: usize, cols: usize, what: &str) -> Result<QMatMul> {
     if t.shape().dims() != [rows, cols] {
         return Err(ModelError::Config(format!(
@@ -398,7 +403,7 @@ const Q8_0_BLOCK: usize = 34;
 fn as_padded_q8_0(t: &QTensor, rows: usize, cols: usize, block: usize) -> Result<QTensor> {
     let raw = t.data().map_err(cerr)?;
     let per_row = cols / 32;
-    if !cols.is_multiple_of(32) || raw.len() != rows * per_row * block {
+    if cols == 0 || !cols.is_multiple_of(32) || raw.len() != rows * per_row * block {
         return Err(ModelError::Config(format!(
             "{:?} 数据长度 {} 与形状 [{rows}, {cols}] 不符",
             t.dtype(),
@@ -459,7 +464,7 @@ fn project_t(ws: &[&QMatMul], xt: &Tensor) -> Result<Vec<Tensor>> {
     let (m, k) = xt.dims2().map_err(cerr)?;
     let width = |w: &QMatMul| match w {
         QMatMul::QTensor(t) => t.shape().dims().get(1).copied().unwrap_or(k),
-        _ => k,
+        QMatMul::Tensor(t) | QMatMul::TensorF16(t) => t.dims().get(1).copied().unwrap_or(k),
     };
     if ws.iter().any(|w| width(w) < k) {
         return Err(ModelError::Config("投影权重比输入窄".into()));
@@ -725,6 +730,92 @@ mod tests {
         let z: f32 = s.iter().sum();
         let want0 = (s[0] * 1.0 + s[1] * 3.0 + s[2] * 5.0) / z;
         assert!((o[0] - want0).abs() < 1e-5, "{o:?}");
+    }
+
+    /// Attention computed the plain way: per query row and head.
+    fn naive_attention(
+        q: &[f32],
+        kc: &[f32],
+        vc: &[f32],
+        pos0: usize,
+        (heads, kv_heads, hd): (usize, usize, usize),
+    ) -> Vec<f32> {
+        let mut out = vec![0f32; q.len()];
+        let rows = q.len() / (heads * hd);
+        for t in 0..rows {
+            for h in 0..heads {
+                let kvh = h / (heads / kv_heads);
+                let qh = &q[(t * heads + h) * hd..][..hd];
+                let at = |p: usize| (p * kv_heads + kvh) * hd;
+                let s: Vec<f32> = (0..=pos0 + t)
+                    .map(|p| {
+                        qh.iter()
+                            .zip(&kc[at(p)..][..hd])
+                            .map(|(a, b)| a * b)
+                            .sum::<f32>()
+                            / (hd as f32).sqrt()
+                    })
+                    .collect();
+                let max = s.iter().copied().fold(f32::MIN, f32::max);
+                let z: f32 = s.iter().map(|x| (x - max).exp()).sum();
+                for (p, x) in s.iter().enumerate() {
+                    let w = (x - max).exp() / z;
+                    for d in 0..hd {
+                        out[(t * heads + h) * hd + d] += w * vc[at(p) + d];
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn grouped_attention_matches_the_plain_computation() {
+        let val = |i: usize, s: f32| (i as f32 * s).sin() * 2.0;
+        // 4 heads on 2 kv heads, head dim 8, 3 new rows after 2 cached ones;
+        // then a size that takes the worker pool.
+        for (heads, kv, hd, pos0, m) in [(4, 2, 8, 2, 3), (12, 2, 64, 300, 4)] {
+            let total = pos0 + m;
+            let q: Vec<f32> = (0..m * heads * hd).map(|i| val(i, 0.37)).collect();
+            let kc: Vec<f32> = (0..total * kv * hd).map(|i| val(i, 0.11)).collect();
+            let vc: Vec<f32> = (0..total * kv * hd).map(|i| val(i, 0.23)).collect();
+            let got = attention(&q, &kc, &vc, pos0, (heads, kv, hd));
+            let want = naive_attention(&q, &kc, &vc, pos0, (heads, kv, hd));
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() < 1e-4,
+                    "{heads}/{kv}: element {i}: {g} vs {w}"
+                );
+            }
+            // Causal: changing a position after the first row's changes
+            // that row's output not at all, the last row's it does.
+            let mut kc2 = kc.clone();
+            for x in &mut kc2[(pos0 + 1) * kv * hd..] {
+                *x += 1.0;
+            }
+            let other = attention(&q, &kc2, &vc, pos0, (heads, kv, hd));
+            let first = heads * hd;
+            assert_eq!(got[..first], other[..first]);
+            assert_ne!(got[got.len() - first..], other[other.len() - first..]);
+        }
+    }
+
+    #[test]
+    fn q4_0_re_encodes_exactly_as_q8_0() {
+        let vals: Vec<f32> = (0..2 * 96)
+            .map(|i| ((i as f32) * 0.29).cos() * 1.5)
+            .collect();
+        let t = Tensor::from_vec(vals, (2, 96), &Device::Cpu).unwrap();
+        let q4 = QTensor::quantize(&t, GgmlDType::Q4_0).unwrap();
+        let a = to_vec(q4.dequantize(&Device::Cpu).unwrap()).unwrap();
+        let q8 = as_padded_q8_0(&q4, 2, 96, Q4_0_BLOCK).unwrap();
+        assert_eq!(q8.shape().dims(), [2, 256]);
+        let b = to_vec(q8.dequantize(&Device::Cpu).unwrap()).unwrap();
+        for r in 0..2 {
+            assert_eq!(a[r * 96..(r + 1) * 96], b[r * 256..r * 256 + 96]);
+            assert!(b[r * 256 + 96..(r + 1) * 256].iter().all(|v| *v == 0.0));
+        }
+        assert!(a.iter().any(|v| *v != 0.0));
     }
 
     #[test]

@@ -385,6 +385,29 @@ fn decoder_parity(path: &Path) {
             }
         }
     }
+    // Reuse never changes a logit: the last prompt, warm (cache holds its
+    // system turn) and cold, gives identical logits…
+    let messages = [
+        ChatMessage::system(system),
+        ChatMessage::user("应急预案多久修订一次？"),
+    ];
+    let ids = g.encode(&QwenGenerator::chat_prompt(&messages)).unwrap();
+    let (warm, reused) = g.prefill(&ids).unwrap();
+    assert_eq!(reused, system_tokens);
+    g.reset_cache();
+    let (cold, reused) = g.prefill(&ids).unwrap();
+    assert_eq!(reused, 0);
+    assert_eq!(
+        warm.to_vec1::<f32>().unwrap(),
+        cold.to_vec1::<f32>().unwrap()
+    );
+    // …and a different system turn is computed afresh, not reused.
+    let other = [
+        ChatMessage::system("你是助手。"),
+        ChatMessage::user("应急预案多久修订一次？"),
+    ];
+    let ids = g.encode(&QwenGenerator::chat_prompt(&other)).unwrap();
+    assert_eq!(g.prefill(&ids).unwrap().1, 0);
     // Ties must not swallow the comparison.
     assert!(
         compared * 10 >= questions.len() * steps * 6,
