@@ -10,6 +10,7 @@ pub mod e5s1;
 pub mod embedder;
 pub mod error;
 pub mod generator;
+pub mod quant;
 pub mod qwen2;
 
 pub use config::{model_cache_dir, set_threads, Choice, ModelsConfig, ModelsSection};
