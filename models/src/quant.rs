@@ -8,10 +8,6 @@ use candle_core::Device;
 
 use crate::error::{ModelError, Result};
 
-fn cerr(e: candle_core::Error) -> ModelError {
-    ModelError::from(e)
-}
-
 pub(crate) const QK_K: usize = 256;
 pub(crate) const Q4_0_BLOCK: usize = 18;
 pub(crate) const Q5_0_BLOCK: usize = 22;
@@ -28,7 +24,7 @@ pub(crate) fn as_padded_q8_0(
     cols: usize,
     block: usize,
 ) -> Result<QTensor> {
-    let raw = t.data().map_err(cerr)?;
+    let raw = t.data()?;
     let per_row = cols / 32;
     if cols == 0 || !cols.is_multiple_of(32) || raw.len() != rows * per_row * block {
         return Err(ModelError::Config(format!(
@@ -68,5 +64,5 @@ pub(crate) fn as_padded_q8_0(
         out.resize(out.len() + (padded - cols) / 32 * Q8_0_BLOCK, 0);
     }
     ggml_file::qtensor_from_ggml(GgmlDType::Q8_0, &out, vec![rows, padded], &Device::Cpu)
-        .map_err(cerr)
+        .map_err(ModelError::from)
 }

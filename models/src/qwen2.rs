@@ -84,10 +84,6 @@ pub struct Qwen2 {
     cache: KvCache,
 }
 
-fn cerr(e: candle_core::Error) -> ModelError {
-    ModelError::from(e)
-}
-
 impl Qwen2 {
     /// Reads the weights named by `content` from `reader`. `max_context`
     /// bounds positions (RoPE table, cache).
@@ -103,7 +99,8 @@ impl Qwen2 {
                 .get(k)
                 .ok_or_else(|| ModelError::Config(format!("GGUF 元数据缺少 {k}")))
         };
-        let u = |k: &str| -> Result<usize> { Ok(md(k)?.to_u32().map_err(cerr)? as usize) };
+        let u =
+            |k: &str| -> Result<usize> { Ok(md(k)?.to_u32().map_err(ModelError::from)? as usize) };
         let heads = u("qwen2.attention.head_count")?;
         let kv_heads = u("qwen2.attention.head_count_kv")?;
         let hidden = u("qwen2.embedding_length")?;
@@ -111,9 +108,9 @@ impl Qwen2 {
         let trained_context = u("qwen2.context_length").unwrap_or(4096);
         let eps = md("qwen2.attention.layer_norm_rms_epsilon")?
             .to_f32()
-            .map_err(cerr)?;
+            .map_err(ModelError::from)?;
         let rope_base = md("qwen2.rope.freq_base")
-            .and_then(|v| v.to_f32().map_err(cerr))
+            .and_then(|v| v.to_f32().map_err(ModelError::from))
             .unwrap_or(10_000.0);
         if heads == 0 || kv_heads == 0 || hidden % heads != 0 || heads % kv_heads != 0 {
             return Err(ModelError::Config(format!(
@@ -134,13 +131,13 @@ impl Qwen2 {
             rope_base,
             trained_context,
         };
-        let mut get = |name: &str| content.tensor(reader, name, &dev).map_err(cerr);
+        let mut get = |name: &str| content.tensor(reader, name, &dev).map_err(ModelError::from);
         let vector = |t: QTensor, len: usize, name: &str| -> Result<Vec<f32>> {
             let v = t
                 .dequantize(&dev)
                 .and_then(|t| t.flatten_all())
                 .and_then(|t| t.to_vec1::<f32>())
-                .map_err(cerr)?;
+                .map_err(ModelError::from)?;
             if v.len() != len {
                 return Err(ModelError::Config(format!(
                     "{name} 长度 {} 与预期 {len} 不符",
@@ -312,8 +309,8 @@ impl Qwen2 {
         if let Some(bad) = ids.iter().find(|&&i| i as usize >= vocab) {
             return Err(ModelError::Config(format!("词元编号 {bad} 超出词表")));
         }
-        let idt = Tensor::new(ids, &Device::Cpu).map_err(cerr)?;
-        let mut x = to_vec(self.embed.embedding(&idt).map_err(cerr)?)?;
+        let idt = Tensor::new(ids, &Device::Cpu).map_err(ModelError::from)?;
+        let mut x = to_vec(self.embed.embedding(&idt).map_err(ModelError::from)?)?;
         let (cos, sin) = (&self.cos[..], &self.sin[..]);
         for (l, layer) in self.layers.iter().enumerate() {
             let h = rms_norm(&x, &layer.attn_norm, eps);
@@ -341,12 +338,12 @@ impl Qwen2 {
             let h = rms_norm(&x, &layer.ffn_norm, eps);
             // SwiGLU stays in tensors: the (m, ffn) activations are the
             // largest of the layer, not worth copying out and back.
-            let ht = Tensor::from_vec(h, (m, hidden), &Device::Cpu).map_err(cerr)?;
+            let ht = Tensor::from_vec(h, (m, hidden), &Device::Cpu).map_err(ModelError::from)?;
             let mut gu = project_t(&[&layer.gate, &layer.up], &ht)?.into_iter();
             let (Some(g), Some(u)) = (gu.next(), gu.next()) else {
                 return Err(ModelError::Config("前馈投影结果缺失".into()));
             };
-            let a = g.silu().and_then(|g| g * u).map_err(cerr)?;
+            let a = g.silu().and_then(|g| g * u).map_err(ModelError::from)?;
             let d = project_t(&[&layer.down], &a)?
                 .pop()
                 .map(to_vec)
@@ -388,19 +385,19 @@ fn matrix(t: QTensor, rows: usize, cols: usize, what: &str) -> Result<QMatMul> {
         }
         _ => t,
     };
-    QMatMul::from_arc(Arc::new(t)).map_err(cerr)
+    QMatMul::from_arc(Arc::new(t)).map_err(ModelError::from)
 }
 
 fn to_vec(t: Tensor) -> Result<Vec<f32>> {
     t.flatten_all()
         .and_then(|t| t.to_vec1::<f32>())
-        .map_err(cerr)
+        .map_err(ModelError::from)
 }
 
 /// `x` (m rows of `k`) times each weight, as vectors.
 fn project(ws: &[&QMatMul], x: Vec<f32>, m: usize) -> Result<Vec<Vec<f32>>> {
     let k = x.len() / m.max(1);
-    let xt = Tensor::from_vec(x, (m, k), &Device::Cpu).map_err(cerr)?;
+    let xt = Tensor::from_vec(x, (m, k), &Device::Cpu).map_err(ModelError::from)?;
     project_t(ws, &xt)?.into_iter().map(to_vec).collect()
 }
 
@@ -408,7 +405,7 @@ fn project(ws: &[&QMatMul], x: Vec<f32>, m: usize) -> Result<Vec<Vec<f32>>> {
 /// as one fused call when decoding a single row; a weight padded wider than
 /// `k` (see [`matrix`]) gets the input padded with zeros.
 fn project_t(ws: &[&QMatMul], xt: &Tensor) -> Result<Vec<Tensor>> {
-    let (m, k) = xt.dims2().map_err(cerr)?;
+    let (m, k) = xt.dims2().map_err(ModelError::from)?;
     let width = |w: &QMatMul| match w {
         QMatMul::QTensor(t) => t.shape().dims().get(1).copied().unwrap_or(k),
         QMatMul::Tensor(t) | QMatMul::TensorF16(t) => t.dims().get(1).copied().unwrap_or(k),
@@ -424,7 +421,7 @@ fn project_t(ws: &[&QMatMul], xt: &Tensor) -> Result<Vec<Tensor>> {
             let t = if kw == k {
                 xt.clone()
             } else {
-                xt.pad_with_zeros(1, 0, kw - k).map_err(cerr)?
+                xt.pad_with_zeros(1, 0, kw - k).map_err(ModelError::from)?
             };
             inputs.push((kw, t));
         }
@@ -447,7 +444,7 @@ fn project_t(ws: &[&QMatMul], xt: &Tensor) -> Result<Vec<Tensor>> {
         if let Some(qs) = qs {
             if qs.iter().all(|q| q.dtype() == qs[0].dtype()) {
                 if let Some(outs) =
-                    QTensor::gemv_fused_shared_lhs(&qs, &inputs[0].1).map_err(cerr)?
+                    QTensor::gemv_fused_shared_lhs(&qs, &inputs[0].1).map_err(ModelError::from)?
                 {
                     return Ok(outs);
                 }
@@ -455,7 +452,7 @@ fn project_t(ws: &[&QMatMul], xt: &Tensor) -> Result<Vec<Tensor>> {
         }
     }
     ws.iter()
-        .map(|w| w.forward(input(w)?).map_err(cerr))
+        .map(|w| w.forward(input(w)?).map_err(ModelError::from))
         .collect()
 }
 
