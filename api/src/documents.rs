@@ -4,7 +4,7 @@
 //! lock, so no request reads a half-written store.
 
 use crate::auth::Caller;
-use crate::server::{bad_request, poisoned, ApiError, AppState, WriteFailed};
+use crate::server::{bad_request, poisoned, too_large, ApiError, AppState, WriteFailed};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -256,11 +256,10 @@ pub async fn upload(
     let Query(p) = p.map_err(|_| bad_request("查询字符串格式错误"))?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                &format!("文件过大（上限 {} MB）", UPLOAD_LIMIT / 1024 / 1024),
-            )
+            too_large(&format!(
+                "文件过大（上限 {} MB）",
+                UPLOAD_LIMIT / 1024 / 1024
+            ))
         } else {
             bad_request("无法读取请求体")
         }

@@ -212,14 +212,15 @@ impl From<EngineError> for ApiError {
 /// A body the route cannot take: too large (413), or unreadable (400).
 fn body_error(e: axum::extract::rejection::BytesRejection) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            &format!("请求体过大（上限 {} KB）", BODY_LIMIT / 1024),
-        )
+        too_large(&format!("请求体过大（上限 {} KB）", BODY_LIMIT / 1024))
     } else {
         bad_request("无法读取请求体")
     }
+}
+
+/// 413 with `message` (which names the route's limit).
+pub(crate) fn too_large(message: &str) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
 }
 
 async fn method_not_allowed() -> ApiError {
@@ -643,11 +644,7 @@ pub(crate) fn sse_response(
 /// expected JSON (400).
 pub(crate) fn json_rejection(e: axum::extract::rejection::JsonRejection) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            &format!("请求体过大（上限 {} KB）", BODY_LIMIT / 1024),
-        )
+        too_large(&format!("请求体过大（上限 {} KB）", BODY_LIMIT / 1024))
     } else {
         bad_request(&format!("请求体应为 JSON：{}", e.body_text()))
     }
